@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "consent-types.h"
+#include "consent-notice.h"
+
+G_BEGIN_DECLS
+
+/**
+ * The consent.v1 websocket protocol: JSON text frames, each an object with a
+ * "type". The type names and field names are a contract (docs/protocol.md).
+ *
+ *  participant/recorder → server   hello    {"token"}
+ *  participant → server            consent  {"decision":"accept"|"decline","notice","request"}
+ *                                  withdraw {}
+ *  server → participant            welcome  {"meeting","participant","notice":{…}}
+ *                                  request  {"request","notice"}
+ *                                  recorded {"event","record","hash"}
+ *                                  state    {"gate":"open"|"closed","recording":bool}
+ *                                  error    {"code","message"}
+ *  server → recorder               gate     {"state","epoch","reason","authorized-by":[…],"lease-ms"}
+ *                                  lease    {"epoch","lease-ms"}
+ *  recorder → server               segment  {"path","sha256","size","epoch","start","end",
+ *                                            "authorized-by":[…], optional "muxer","notice"}
+ */
+typedef enum {
+  CONSENT_MSG_HELLO,
+  CONSENT_MSG_CONSENT,
+  CONSENT_MSG_WITHDRAW,
+  CONSENT_MSG_WELCOME,
+  CONSENT_MSG_REQUEST,
+  CONSENT_MSG_RECORDED,
+  CONSENT_MSG_STATE,
+  CONSENT_MSG_ERROR,
+  CONSENT_MSG_GATE,
+  CONSENT_MSG_LEASE,
+  CONSENT_MSG_SEGMENT,
+  CONSENT_MSG_N_TYPES
+} ConsentMessageType;
+
+/** ConsentMessage: one wire message; only the fields of its type are set. */
+typedef struct {
+  ConsentMessageType type;
+  char *token;              /* hello */
+  gboolean accept;          /* consent: decision */
+  char *notice_version;     /* consent, request, segment (optional) */
+  char *request_id;         /* consent, request */
+  char *meeting;            /* welcome */
+  char *participant;        /* welcome */
+  ConsentNotice *notice;    /* welcome */
+  char *event;              /* recorded: the event type name */
+  char *record_id;          /* recorded */
+  char *record_hash;        /* recorded */
+  gboolean gate_open;       /* state, gate */
+  gboolean recording;       /* state */
+  char *code;               /* error */
+  char *message;            /* error */
+  guint64 epoch;            /* gate, lease, segment */
+  char *reason;             /* gate */
+  char **authorized_by;     /* gate, segment */
+  guint lease_ms;           /* gate, lease */
+  char *path;               /* segment */
+  char *sha256;             /* segment */
+  guint64 size;             /* segment */
+  char *start;              /* segment: UTC ISO 8601 */
+  char *end;                /* segment: UTC ISO 8601 */
+  char *muxer;              /* segment (optional) */
+} ConsentMessage;
+
+typedef struct {
+  gsize max_bytes; /* default 16384 */
+  guint max_depth; /* default 8 */
+} ConsentWireLimits;
+
+#define CONSENT_WIRE_DEFAULT_MAX_BYTES 16384
+#define CONSENT_WIRE_DEFAULT_MAX_DEPTH 8
+
+const char *consent_message_type_name (ConsentMessageType type);
+ConsentMessage *consent_message_new (ConsentMessageType type);
+void consent_message_free (ConsentMessage *msg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConsentMessage, consent_message_free)
+
+/**
+ * consent_message_parse:
+ * Strict: size and depth capped (@limits NULL = defaults), strict JSON, no
+ * duplicate keys, valid UTF-8, known type, exactly the fields of that type with
+ * exact JSON types and bounded string lengths. Errors are %CONSENT_ERROR codes
+ * whose names (consent_error_code_name()) go back to the peer in an `error`.
+ */
+ConsentMessage *consent_message_parse (const char *data, gsize len,
+                                       const ConsentWireLimits *limits, GError **error);
+
+/** consent_message_to_json: compact JSON text; returns NULL if @msg lacks required fields. */
+char *consent_message_to_json (const ConsentMessage *msg);
+
+/** consent_message_error_json: the `error` message for @code with @message. */
+char *consent_message_error_json (ConsentError code, const char *message);
+
+G_END_DECLS
