@@ -19,7 +19,11 @@ G_BEGIN_DECLS
 json_object *consent_json_parse_strict (const char *data, gsize len, gsize max_bytes,
                                         guint max_depth, GError **error);
 
-/* Typed getters that never coerce: a wrong type is an error (BAD_FIELD) naming the key. */
+/* Typed getters that never coerce: a wrong type is an error (BAD_FIELD) naming the key.
+ * An absent optional key returns TRUE and leaves *@out unchanged (set a default first).
+ * Integers outside the signed 64-bit range, non-finite numbers and "\u0000" are
+ * refused by consent_json_parse_strict() already (BAD_JSON), because json-c would
+ * silently saturate or truncate them. */
 gboolean consent_json_get_string (json_object *obj, const char *key, gboolean required,
                                   const char **out, GError **error);
 gboolean consent_json_get_bool (json_object *obj, const char *key, gboolean required,
@@ -29,6 +33,9 @@ gboolean consent_json_get_int64 (json_object *obj, const char *key, gboolean req
 /** consent_json_check_keys: every key of @obj must be in the NULL-terminated @allowed. */
 gboolean consent_json_check_keys (json_object *obj, const char *const *allowed,
                                   GError **error);
+
+/** consent_json_append_string: appends @str as a quoted, escaped JSON string. */
+void consent_json_append_string (GString *out, const char *str);
 
 /** consent_json_to_string: compact serialization with object keys sorted (canonical). */
 char *consent_json_to_string (json_object *obj);

@@ -20,7 +20,7 @@ G_BEGIN_DECLS
  *   answer-timeout=300         # seconds, 5..86400; a timeout never implies consent
  *
  *   [notice]
- *   version=1
+ *   version=1                  # an id: 1-64 of [A-Za-z0-9._-]
  *   controller=…  purpose=…  storage=…  text=…
  *   retention-days=30          # 1..36500
  *

@@ -45,5 +45,7 @@ gboolean consent_memory_recorder_fail (ConsentMemoryRecorder *self);
 /** consent_memory_recorder_get_events: every event submitted so far, in order (transfer none). */
 GPtrArray *consent_memory_recorder_get_events (ConsentMemoryRecorder *self);
 guint consent_memory_recorder_n_waiting (ConsentMemoryRecorder *self);
+/** consent_memory_recorder_set_auto_ack: switch between auto and manual acks. */
+void consent_memory_recorder_set_auto_ack (ConsentMemoryRecorder *self, gboolean auto_ack);
 
 G_END_DECLS

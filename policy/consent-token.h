@@ -42,6 +42,16 @@ ConsentTokenClaims *consent_token_verify (const guint8 *key, gsize key_len,
                                           const char *token, gint64 now_s,
                                           const char *expected_meeting, GError **error);
 
+/**
+ * consent_token_verify_role:
+ * consent_token_verify() plus the role: a participant token cannot act as a
+ * recorder and vice versa (WRONG_ROLE).
+ */
+ConsentTokenClaims *consent_token_verify_role (const guint8 *key, gsize key_len,
+                                               const char *token, gint64 now_s,
+                                               const char *expected_meeting,
+                                               ConsentRole expected_role, GError **error);
+
 /** consent_constant_time_equal: compares @len bytes without early exit. */
 gboolean consent_constant_time_equal (const guint8 *a, const guint8 *b, gsize len);
 

@@ -38,6 +38,8 @@ GQuark consent_error_quark (void);
 
 /** consent_error_code_name: the stable wire name of @code ("bad-json", ...). */
 const char *consent_error_code_name (ConsentError code);
+/** consent_error_code_from_name: the inverse of consent_error_code_name(). */
+gboolean consent_error_code_from_name (const char *name, ConsentError *out);
 
 typedef enum {
   CONSENT_SCOPE_MEETING,     /* the gate follows everyone present */
@@ -69,6 +71,8 @@ typedef enum {
 } ConsentAnswer;
 
 const char *consent_scope_name (ConsentScope scope);
+/** consent_late_join_name: "close" or "stop" (the policy file's values). */
+const char *consent_late_join_name (ConsentLateJoin late_join);
 const char *consent_role_name (ConsentRole role);
 gboolean consent_role_from_name (const char *name, ConsentRole *out);
 const char *consent_answer_name (ConsentAnswer answer);

@@ -22,6 +22,15 @@ G_BEGIN_DECLS
  *                                  lease    {"epoch","lease-ms"}
  *  recorder → server               segment  {"path","sha256","size","epoch","start","end",
  *                                            "authorized-by":[…], optional "muxer","notice"}
+ *
+ * Field shapes checked by the parser: meeting, participant, notice versions,
+ * request ids and muxer are ids (consent_id_is_valid()); record ids, hashes
+ * and reasons 1-128 printable ASCII without spaces; sha256 64 lowercase hex;
+ * start/end UTC ISO 8601 ending in "Z"; path absolute (≤ 4096 bytes); notice
+ * text ≤ 8192 bytes, other texts ≤ 512; epoch/size 0..INT64_MAX; lease-ms
+ * 0..3600000; authorized-by ≤ 256 entries; hello token ≤ 1024 bytes; error
+ * code a known consent_error_code_name(). The welcome notice carries its
+ * "sha256", which must match the notice's canonical form.
  */
 typedef enum {
   CONSENT_MSG_HELLO,

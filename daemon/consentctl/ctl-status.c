@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ctl-status.c: `consentctl status MEETING`: the live state of one meeting
+ * from consentd's admin API (GET /v1/meetings/{m}): the gate, the recording
+ * request, the notice in force and each participant's answer since when.
+ *
+ * Names come from the conference roster, that is from the participants
+ * themselves: control characters are replaced before they reach a terminal.
+ */
+#include "ctl-admin.h"
+#include "ctl-common.h"
+#include "consent-json.h"
+#include "consent-types.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define COLUMN_MAX_CHARS 32
+
+typedef struct {
+  CtlCommon common;
+  char *server;
+  char *ca_file;
+  gboolean json;
+  char *meeting;
+} StatusOptions;
+
+static void
+status_options_clear (StatusOptions *options)
+{
+  ctl_common_clear (&options->common);
+  g_free (options->server);
+  g_free (options->ca_file);
+  g_free (options->meeting);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StatusOptions, status_options_clear)
+
+static gboolean
+parse_options (int argc, char **argv, StatusOptions *options)
+{
+  const GOptionEntry entries[] = {
+    {"server", 0, 0, G_OPTION_ARG_STRING, &options->server,
+     "consentd admin URL (default " CTL_DEFAULT_SERVER ")", "URL"},
+    {"ca-file", 0, 0, G_OPTION_ARG_FILENAME, &options->ca_file,
+     "Trusted CA certificates for an https server", "FILE"},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &options->json, "Print consentd's state as JSON", NULL},
+    {NULL},
+  };
+
+  if (!ctl_parse (&argc, &argv, "MEETING - show a meeting's live state",
+                  "Asks consentd (admin API, token from STATE/admin.token) for the gate, the\n"
+                  "recording request and each participant's answer and since when.",
+                  entries, &options->common))
+    return FALSE;
+  if (argc != 2) {
+    /* consentd's admin API has no list of meetings: the conference server knows them. */
+    ctl_printerr (argc < 2 ? "status needs a MEETING (consentd's admin API does not list meetings)"
+                           : "status takes one MEETING");
+    return FALSE;
+  }
+  if (!consent_id_is_valid (argv[1])) {
+    ctl_printerr ("invalid meeting id (1..64 characters of [A-Za-z0-9._-])");
+    return FALSE;
+  }
+  options->meeting = g_strdup (argv[1]);
+  return TRUE;
+}
+
+/* Text safe for a terminal: no escape sequences, valid UTF-8, bounded. */
+static char *
+terminal_safe (const char *text, guint max_chars)
+{
+  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "-", -1);
+  GString *out = g_string_new (NULL);
+  guint n = 0;
+
+  for (const char *p = valid; *p != '\0' && n < max_chars; p = g_utf8_next_char (p), n++) {
+    gunichar c = g_utf8_get_char (p);
+
+    if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+      g_string_append_c (out, '?');
+    else
+      g_string_append_unichar (out, c);
+  }
+  if (g_utf8_strlen (valid, -1) > (glong) max_chars)
+    g_string_append (out, "…");
+  return g_string_free (out, FALSE);
+}
+
+static const char *
+get_string (json_object *obj, const char *key)
+{
+  json_object *value = NULL;
+
+  if (json_object_object_get_ex (obj, key, &value) && json_object_is_type (value, json_type_string))
+    return json_object_get_string (value);
+  return NULL;
+}
+
+static gboolean
+get_bool (json_object *obj, const char *key)
+{
+  json_object *value = NULL;
+
+  return json_object_object_get_ex (obj, key, &value) &&
+         json_object_is_type (value, json_type_boolean) && json_object_get_boolean (value);
+}
+
+static void
+print_header (json_object *state)
+{
+  g_autofree char *meeting = terminal_safe (get_string (state, "meeting"), 64);
+  g_autofree char *title = terminal_safe (get_string (state, "title"), 80);
+  g_autofree char *reason = terminal_safe (get_string (state, "reason"), 80);
+  json_object *epoch = NULL, *notice = NULL;
+  const char *request = get_string (state, "request");
+
+  printf ("Meeting:   %s%s%s%s\n", meeting, get_string (state, "title") ? " (" : "",
+          get_string (state, "title") ? title : "", get_string (state, "title") ? ")" : "");
+  json_object_object_get_ex (state, "epoch", &epoch);
+  printf ("Gate:      %s", g_strcmp0 (get_string (state, "gate"), "open") == 0 ? "open" : "closed");
+  if (epoch != NULL && json_object_is_type (epoch, json_type_int))
+    printf (" (epoch %" G_GINT64_FORMAT ")", json_object_get_int64 (epoch));
+  if (get_string (state, "reason") != NULL && *get_string (state, "reason") != '\0')
+    printf (": %s", reason);
+  printf ("\nRecording: %s", get_bool (state, "recording") ? "requested" : "not requested");
+  if (request != NULL) {
+    g_autofree char *safe = terminal_safe (request, 64);
+
+    printf (" (request %s)", safe);
+  }
+  printf ("\n");
+  if (json_object_object_get_ex (state, "notice", &notice) &&
+      json_object_is_type (notice, json_type_object)) {
+    g_autofree char *version = terminal_safe (get_string (notice, "version"), 64);
+    g_autofree char *sha = terminal_safe (get_string (notice, "sha256"), 64);
+
+    printf ("Notice:    version %s, sha256 %s\n", version, sha);
+  }
+}
+
+typedef struct {
+  const char *title;
+  const char *key;
+} Column;
+
+static const Column columns[] = {
+  {"PARTICIPANT", "id"}, {"NAME", "display-name"}, {"ROLE", "role"}, {"PRESENT", "present"},
+  {"ANSWER", "answer"},  {"SINCE", "since"},       {"RECORD", "record"},
+};
+#define N_COLUMNS G_N_ELEMENTS (columns)
+
+static char *
+cell (json_object *participant, const Column *column)
+{
+  if (strcmp (column->key, "present") == 0)
+    return g_strdup (get_bool (participant, "present") ? "yes" : "no");
+  return terminal_safe (get_string (participant, column->key), COLUMN_MAX_CHARS);
+}
+
+static void
+print_participants (json_object *state)
+{
+  json_object *list = NULL;
+  g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
+  glong widths[N_COLUMNS];
+  gsize n = 0;
+
+  if (!json_object_object_get_ex (state, "participants", &list) ||
+      !json_object_is_type (list, json_type_array) || json_object_array_length (list) == 0) {
+    printf ("\nNo participants.\n");
+    return;
+  }
+  n = json_object_array_length (list);
+  for (guint c = 0; c < N_COLUMNS; c++)
+    widths[c] = (glong) strlen (columns[c].title);
+  for (gsize i = 0; i < n; i++) {
+    for (guint c = 0; c < N_COLUMNS; c++) {
+      char *text = cell (json_object_array_get_idx (list, i), &columns[c]);
+
+      widths[c] = MAX (widths[c], g_utf8_strlen (text, -1));
+      g_ptr_array_add (cells, text);
+    }
+  }
+  printf ("\n");
+  for (guint c = 0; c < N_COLUMNS; c++)
+    printf ("%-*s%s", (int) widths[c], columns[c].title, c + 1 < N_COLUMNS ? "  " : "\n");
+  for (gsize i = 0; i < n; i++) {
+    for (guint c = 0; c < N_COLUMNS; c++) {
+      const char *text = g_ptr_array_index (cells, i * N_COLUMNS + c);
+      /* Pad by characters, not bytes: names are UTF-8. */
+      int pad = (int) (widths[c] - g_utf8_strlen (text, -1));
+
+      printf ("%s%*s%s", text, c + 1 < N_COLUMNS ? pad : 0, "", c + 1 < N_COLUMNS ? "  " : "\n");
+    }
+  }
+}
+
+int
+ctl_status_main (int argc, char **argv)
+{
+  g_auto (StatusOptions) options = {0};
+  g_autoptr (GError) error = NULL;
+  g_autoptr (json_object) state = NULL;
+  g_autofree char *path = NULL;
+  CtlAdminTarget target;
+
+  if (!parse_options (argc, argv, &options))
+    return CTL_EXIT_USAGE;
+  target = (CtlAdminTarget){options.server, options.common.state_dir, options.ca_file};
+  path = g_strconcat ("/v1/meetings/", options.meeting, NULL);
+  if (!ctl_admin_request (&target, "GET", path, NULL, &state, &error))
+    return ctl_fail (error);
+  if (state == NULL || !json_object_is_type (state, json_type_object)) {
+    ctl_printerr ("consentd's reply to GET %s is not a JSON object", path);
+    return CTL_EXIT_USAGE;
+  }
+  if (options.json) {
+    printf ("%s\n", json_object_to_json_string_ext (state, JSON_C_TO_STRING_PLAIN |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+  } else {
+    print_header (state);
+    print_participants (state);
+  }
+  return fflush (stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+}

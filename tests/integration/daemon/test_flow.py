@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The whole consent flow through the real consentd: three participants, a
+late joiner, decline, withdraw, rejoin; recorder `gate` messages and the
+admin API's view agree at every step; roles are enforced."""
+
+import asyncio
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from consentd_fixture import Client, Daemon, run  # noqa: E402
+
+
+async def gate_until(rec, open_, **fields):
+    """The next `gate` message with state open/closed (skipping others)."""
+    return await rec.expect("gate", state="open" if open_ else "closed", **fields)
+
+
+class FlowTest(unittest.TestCase):
+    def setUp(self):
+        self.d = Daemon().start()
+
+    def tearDown(self):
+        rc = self.d.stop()
+        self.d.cleanup()
+        self.assertEqual(rc, 0, "consentd did not exit cleanly")
+
+    def test_full_flow(self):
+        run(self._full_flow())
+
+    async def _full_flow(self):
+        d = self.d
+        created = d.meeting("m1", title="Weekly")
+        self.assertEqual(created["gate"], "closed")
+        for p in ("alice", "bob", "carol"):
+            d.join("m1", p, name=p.title())
+
+        rec = await Client.connect(d, d.token("m1", "rec1", "recorder"))
+        g = await rec.expect("gate")
+        self.assertEqual(g["state"], "closed")
+        self.assertIn("lease-ms", g)
+
+        people = {}
+        for p in ("alice", "bob", "carol"):
+            c = await Client.connect(d, d.token("m1", p))
+            w = await c.expect("welcome")
+            self.assertEqual((w["meeting"], w["participant"]), ("m1", p))
+            for key in ("version", "text", "controller", "purpose", "storage", "retention-days"):
+                self.assertIn(key, w["notice"])
+            people[p] = c
+        version = w["notice"]["version"]
+
+        d.request_recording("m1")
+        req = {}
+        for p, c in people.items():
+            req[p] = (await c.expect("request"))["request"]
+        self.assertEqual(len(set(req.values())), 1)
+        rid = req["alice"]
+
+        async def accept(p, c):
+            await c.send({"type": "consent", "decision": "accept", "notice": version, "request": rid})
+            r = await c.expect("recorded", event="accept")
+            self.assertRegex(r["hash"], "^[0-9a-f]{64}$")
+            return r
+
+        # Two of three accepted: still closed (silence is never consent).
+        await accept("alice", people["alice"])
+        await accept("bob", people["bob"])
+        st = d.state("m1")
+        self.assertEqual(st["gate"], "closed")
+        answers = {p["id"]: p["answer"] for p in st["participants"]}
+        self.assertEqual(answers, {"alice": "accepted", "bob": "accepted", "carol": "pending"})
+        self.assertNotIn("open", [m.get("state") for m in rec.seen if m["type"] == "gate"])
+
+        receipt = await accept("carol", people["carol"])
+        g = await gate_until(rec, True)
+        self.assertTrue(g["authorized-by"], "an open gate names its authorizing records")
+        self.assertIn(receipt["record"], g["authorized-by"])
+        st = d.state("m1")
+        self.assertEqual(st["gate"], "open")
+        self.assertTrue(all(p["record"] for p in st["participants"]))
+
+        # A late joiner closes the gate at once, until they accept.
+        d.join("m1", "dave")
+        g = await gate_until(rec, False)
+        self.assertEqual(g["reason"], "late-join")
+        dave = await Client.connect(d, d.token("m1", "dave"))
+        await dave.expect("welcome")
+        self.assertEqual((await dave.expect("request"))["request"], rid)
+        await accept("dave", dave)
+        await gate_until(rec, True)
+
+        # Withdrawal closes at once; the receipt follows.
+        await people["carol"].send({"type": "withdraw"})
+        g = await gate_until(rec, False)
+        self.assertEqual(g["reason"], "withdrawn")
+        await people["carol"].expect("recorded", event="withdraw")
+        self.assertEqual(d.state("m1")["gate"], "closed")
+
+        # Carol leaves: she no longer counts, the gate may open again.
+        d.leave("m1", "carol")
+        await gate_until(rec, True)
+        # She rejoins: closed again until she answers (she withdrew).
+        d.join("m1", "carol")
+        await gate_until(rec, False)
+        await people["carol"].send({"type": "consent", "decision": "decline", "notice": version,
+                                    "request": rid})
+        await people["carol"].expect("recorded", event="decline")
+        st = d.state("m1")
+        self.assertEqual(st["gate"], "closed")
+        self.assertEqual({p["id"]: p["answer"] for p in st["participants"]}["carol"], "declined")
+        await accept("carol", people["carol"])
+        await gate_until(rec, True)
+
+        # Stop and end: recorders see the gate close.
+        d.request_recording("m1", "stop")
+        await gate_until(rec, False)
+        status, _, _ = d.http("DELETE", "/v1/meetings/m1")
+        self.assertEqual(status, 200)
+        code, _ = await rec.expect_close()
+        self.assertEqual(code, 1000)
+        status, _, _ = d.http("GET", "/v1/meetings/m1")
+        self.assertEqual(status, 404)
+        for c in list(people.values()) + [dave]:
+            await c.close()
+
+    def test_roles_and_tokens(self):
+        run(self._roles())
+
+    async def _roles(self):
+        d = self.d
+        d.meeting("m2")
+        d.meeting("other")
+        d.join("m2", "alice")
+        d.request_recording("m2")
+        rid = d.state("m2")["request"]
+        version = d.state("m2")["notice"]["version"]
+        consent = {"type": "consent", "decision": "accept", "notice": version, "request": rid}
+
+        # A recorder cannot consent.
+        rec = await Client.connect(d, d.token("m2", "rec", "recorder"))
+        await rec.expect("gate")
+        await rec.send(consent)
+        self.assertEqual((await rec.expect("error"))["code"], "wrong-role")
+
+        # Not in the roster: may read the notice, may not consent.
+        eve = await Client.connect(d, d.token("m2", "eve"))
+        await eve.expect("welcome")
+        await eve.send(consent)
+        self.assertEqual((await eve.expect("error"))["code"], "not-present")
+
+        # Stale notice version and unknown fields are refused, nothing changes.
+        alice = await Client.connect(d, d.token("m2", "alice"))
+        await alice.expect("welcome")
+        await alice.send(dict(consent, notice=version + "-old"))
+        self.assertEqual((await alice.expect("error"))["code"], "stale-notice")
+        await alice.send(dict(consent, participant="bob"))
+        self.assertEqual((await alice.expect("error"))["code"], "bad-field")
+        self.assertEqual(d.state("m2")["participants"][0]["answer"], "pending")
+
+        # Tampered, expired and unknown-meeting tokens: error, then close.
+        good = d.token("m2", "alice")
+        head, claims, mac = good.split(".")
+        tampered = ".".join([head, claims, ("A" if mac[0] != "A" else "B") + mac[1:]])
+        for tok, code in ((tampered, "bad-token"), ("nonsense", "bad-token")):
+            c = await Client.connect(d, tok)
+            close, msgs = await c.expect_close()
+            self.assertEqual(msgs[-1]["code"], code)
+            self.assertEqual(close, 1008)
+        tok = d.token("other", "alice")
+        d.http("DELETE", "/v1/meetings/other")
+        c = await Client.connect(d, tok)
+        close, msgs = await c.expect_close()
+        self.assertEqual(msgs[-1]["code"], "unknown-meeting")
+
+        # The first message must be hello.
+        c = await Client.connect(d, None)
+        await c.send(consent)
+        close, msgs = await c.expect_close()
+        self.assertEqual(close, 1008)
+        self.assertEqual(msgs[-1]["type"], "error")
+
+        # Alice still gets her answer through afterwards.
+        await alice.send(consent)
+        await alice.expect("recorded", event="accept")
+        await rec.expect("gate", state="open")
+        for c in (rec, eve, alice):
+            await c.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
