@@ -756,7 +756,8 @@ client_segment_json (ConsentClientSource *self, const ConsentSegmentReport *repo
   return consent_message_to_json (msg);
 }
 
-/* Queues the report and waits, bounded, until it is written to the socket. */
+/* Queues the report; on a live connection, waits (bounded) until it is
+ * written to the socket. */
 static gboolean
 client_report_segment (ConsentSource *source, const ConsentSegmentReport *report,
                        GError **error)
@@ -786,8 +787,11 @@ client_report_segment (ConsentSource *source, const ConsentSegmentReport *report
   g_mutex_unlock (&self->lock);
   lws_cancel_service (self->context);
 
+  /* Wait (bounded) only on a live connection: then the report is on the
+   * wire before, say, the process exits. Without one it waits in the queue
+   * and the caller's thread is not held up. */
   g_mutex_lock (&self->lock);
-  while (self->n_sent < ticket && !self->stopping &&
+  while (self->n_sent < ticket && self->connected && !self->stopping &&
          g_cond_wait_until (&self->cond, &self->lock, deadline))
     ;
   sent = self->n_sent >= ticket;

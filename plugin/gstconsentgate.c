@@ -82,6 +82,7 @@ GST_DEBUG_CATEGORY_STATIC (consent_gate_debug);
  */
 
 typedef enum {
+  STREAM_KIND_UNKNOWN, /* no caps yet: may be video */
   STREAM_KIND_OTHER,
   STREAM_KIND_VIDEO,
   STREAM_KIND_RAW_AUDIO,
@@ -107,6 +108,7 @@ typedef struct {
   gint rate, bpf;
   GstClockTime position; /* highest running time seen (buffer starts) */
   GstClockTime last_end; /* end of the latest buffer */
+  GstClockTime out_end;  /* output running time where the last passed buffer ends */
   guint cur;             /* interval this stream is inside, 0 = none */
   guint done_id;         /* intervals up to this id are finished for this stream */
   gboolean need_keyframe;
@@ -277,27 +279,48 @@ gate_event_new (GstConsentGate *self, const GateInterval *iv, gboolean open,
 
 /* ------------------------------------------------------------- the decision */
 
+/* A stream without caps yet (an encoder still filling its lookahead) may
+ * turn out to be video, so the opening waits for it. */
+static gboolean
+stream_may_be_video (const GateStream *s)
+{
+  return (s->kind == STREAM_KIND_VIDEO || s->kind == STREAM_KIND_UNKNOWN) && !s->eos;
+}
+
 static gboolean
 gate_has_video (GstConsentGate *self)
 {
-  for (guint i = 0; i < self->streams->len; i++) {
-    GateStream *s = g_ptr_array_index (self->streams, i);
-    if (s->kind == STREAM_KIND_VIDEO && !s->eos)
+  for (guint i = 0; i < self->streams->len; i++)
+    if (stream_may_be_video (g_ptr_array_index (self->streams, i)))
       return TRUE;
-  }
   return FALSE;
 }
 
-/* The stream whose keyframes decide the opening point: the first video one. */
+/* The stream whose keyframes decide the opening point: the first video one
+ * (or one that may still become video). */
 static GateStream *
 gate_main_video (GstConsentGate *self)
 {
   for (guint i = 0; i < self->streams->len; i++) {
     GateStream *s = g_ptr_array_index (self->streams, i);
-    if (s->kind == STREAM_KIND_VIDEO && !s->eos)
+    if (stream_may_be_video (s))
       return s;
   }
   return NULL;
+}
+
+/* Output running time where the next interval may start: after everything
+ * already passed, so frames never overlap across a cut. */
+static GstClockTime
+gate_output_end (GstConsentGate *self)
+{
+  GstClockTime end = self->out_end;
+
+  for (guint i = 0; i < self->streams->len; i++) {
+    GateStream *s = g_ptr_array_index (self->streams, i);
+    end = MAX (end, s->out_end);
+  }
+  return end;
 }
 
 /* Opens the gate at input running time @rt. @lead is how far the opening
@@ -316,7 +339,8 @@ gate_open_at (GstConsentGate *self, GstClockTime rt, GstClockTime lead, GstMessa
   iv->id = ++self->next_interval_id;
   iv->start = rt;
   iv->end = GST_CLOCK_TIME_NONE;
-  iv->shift = continuous ? GST_CLOCK_DIFF (self->out_end, rt) - (GstClockTimeDiff) lead : 0;
+  iv->shift = continuous ? GST_CLOCK_DIFF (gate_output_end (self), rt) - (GstClockTimeDiff) lead
+                         : 0;
   iv->opened_by = consent_gate_decision_ref (self->decision);
   g_queue_push_tail (&self->intervals, iv);
   self->armed = FALSE;
@@ -463,6 +487,14 @@ gate_storage_allows_open (GstConsentGate *self)
     g_value_reset (&item);
   }
   return ok;
+}
+
+/* Armed, and no stream is (or may become) video: open at the decision. */
+static void
+gate_open_without_video (GstConsentGate *self, GstMessage **msg)
+{
+  if (self->armed && !gate_has_video (self))
+    gate_open_at (self, self->arm_rt, 0, msg);
 }
 
 static void
@@ -761,6 +793,17 @@ stream_must_wait_for_main (GstConsentGate *self, GateStream *s, const BufferTime
          (!GST_CLOCK_TIME_IS_VALID (main_video->position) || main_video->position < bt->start);
 }
 
+static void
+stream_note_output (GateStream *s, const GateInterval *iv, const BufferTimes *bt)
+{
+  GstClockTime end = GST_CLOCK_TIME_IS_VALID (bt->end) ? bt->end : bt->start;
+
+  if (s->kind == STREAM_KIND_RAW_AUDIO && GST_CLOCK_TIME_IS_VALID (iv->end))
+    end = MIN (end, iv->end); /* clipped */
+  if ((GstClockTimeDiff) end > iv->shift)
+    s->out_end = MAX (s->out_end, end - iv->shift);
+}
+
 /* Decides what happens to one buffer. Called with the lock held. */
 static void
 stream_judge (GstConsentGate *self, GateStream *s, const BufferTimes *bt, GstBuffer *buf,
@@ -793,6 +836,7 @@ stream_judge (GstConsentGate *self, GateStream *s, const BufferTimes *bt, GstBuf
   }
   if (iv->id != s->cur)
     stream_enter (self, s, iv, a);
+  stream_note_output (s, iv, bt);
   a->verdict = VERDICT_PASS;
   a->clip_start = iv->start;
   a->clip_end = iv->end;
@@ -945,6 +989,7 @@ stream_set_caps (GstConsentGate *self, GateStream *s, GstCaps *caps)
   const char *name = gst_structure_get_name (st);
   GstAudioInfo info;
   StreamKind kind = STREAM_KIND_OTHER;
+  GstMessage *msg = NULL;
 
   if (g_str_has_prefix (name, "video/") || g_str_has_prefix (name, "image/"))
     kind = STREAM_KIND_VIDEO;
@@ -961,8 +1006,10 @@ stream_set_caps (GstConsentGate *self, GateStream *s, GstCaps *caps)
   }
   if (kind == STREAM_KIND_VIDEO && !s->cur)
     s->need_keyframe = TRUE;
+  gate_open_without_video (self, &msg);
   gate_changed (self);
   g_mutex_unlock (&self->lock);
+  gate_post_transition (self, msg);
   return TRUE;
 }
 
@@ -1011,9 +1058,7 @@ stream_eos (GstConsentGate *self, GateStream *s)
   s->eos = TRUE;
   if (s->cur)
     stream_leave (self, s, &a, "eos");
-  /* the main video ended while waiting for its keyframe: open the rest now */
-  if (self->armed && !gate_has_video (self))
-    gate_open_at (self, self->arm_rt, 0, &a.msg);
+  gate_open_without_video (self, &a.msg);
   gate_changed (self);
   g_mutex_unlock (&self->lock);
 
@@ -1209,6 +1254,8 @@ gate_reset (GstConsentGate *self)
     GateStream *s = g_ptr_array_index (self->streams, i);
     s->cur = s->done_id = 0;
     s->position = GST_CLOCK_TIME_NONE;
+    s->out_end = 0;
+    s->kind = STREAM_KIND_UNKNOWN;
     s->eos = s->flushing = s->gap_sent = FALSE;
     s->need_keyframe = TRUE;
     s->live = -1;

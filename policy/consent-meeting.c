@@ -251,8 +251,6 @@ meeting_closed_reason (ConsentMeeting *self)
     return "ledger-failed";
   if (!self->requested)
     return self->idle_reason;
-  if (self->request_record_id == NULL)
-    return "pending";
   return NULL;
 }
 
@@ -284,6 +282,9 @@ compute_meeting_wide (ConsentMeeting *self)
     reason = "nobody-present";
   if (reason == NULL)
     reason = worst;
+  /* Everyone accepted, but the request itself is not durable yet. */
+  if (reason == NULL && self->request_record_id == NULL)
+    reason = "pending";
   d = decision_new (reason == NULL, self->id, NULL, self->epoch, reason != NULL ? reason : "all-accepted");
   if (d->open) {
     g_strfreev (d->authorized_by);
@@ -304,6 +305,8 @@ compute_for_participant (ConsentMeeting *self, const char *id)
     reason = "participant-absent";
   if (reason == NULL)
     answer_rank (self, p, &reason);
+  if (reason == NULL && self->request_record_id == NULL)
+    reason = "pending";
   d = decision_new (reason == NULL, self->id, id, self->epoch,
                     reason != NULL ? reason : "participant-accepted");
   if (d->open) {

@@ -29,9 +29,9 @@ static const CtlVerb verbs[] = {
    "print the latest signed checkpoint, to keep elsewhere as a witness"},
 #ifdef CTL_WITH_ADMIN_VERBS
   {"audit", "report", ctl_report_main, "an HTML report with a timeline of one meeting"},
-  {"status", NULL, ctl_status_main, "meetings and their gates, from consentd"},
+  {"status", NULL, ctl_status_main, "one meeting's gate and answers, from consentd"},
   {"token", NULL, ctl_token_main, "issue a participant or recorder token"},
-  {"retention", "prune", ctl_retention_main, "delete ledger segments past retention"},
+  {"retention", "prune", ctl_retention_main, "delete ledger segments and recordings past retention"},
 #endif
   {"subject", "export", ctl_subject_export_main, "one person's consent history"},
   {"subject", "erase", ctl_subject_erase_main,

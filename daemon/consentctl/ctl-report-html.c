@@ -45,6 +45,7 @@ static const char *const css =
     ".notice{white-space:pre-wrap;border-left:4px solid #90caf9;padding:6px 10px;"
     "background:#f7fbff}.ok{color:#1b5e20;font-weight:bold}"
     ".bad{color:#b71c1c;font-weight:bold}.muted{color:#757575}"
+    ".timeline svg{max-width:100%;height:auto}"
     "@media print{body{margin:0}h2{page-break-after:avoid}}";
 
 /* Appends @text escaped, or @fallback (already HTML) when @text is NULL. */

@@ -106,24 +106,49 @@ get_bool (json_object *obj, const char *key)
          json_object_is_type (value, json_type_boolean) && json_object_get_boolean (value);
 }
 
+/* "closed (epoch 3, reason: late-join)": whatever of it the server sent. */
+static char *
+gate_line (json_object *state)
+{
+  GString *line = g_string_new (g_strcmp0 (get_string (state, "gate"), "open") == 0 ? "open"
+                                                                                   : "closed");
+  const char *reason = get_string (state, "reason");
+  json_object *epoch = NULL;
+  const char *sep = " (";
+
+  if (json_object_object_get_ex (state, "epoch", &epoch) &&
+      json_object_is_type (epoch, json_type_int)) {
+    g_string_append_printf (line, "%sepoch %" G_GINT64_FORMAT, sep, json_object_get_int64 (epoch));
+    sep = ", ";
+  }
+  if (reason != NULL && *reason != '\0') {
+    g_autofree char *safe = terminal_safe (reason, 80);
+
+    g_string_append_printf (line, "%sreason: %s", sep, safe);
+    sep = ", ";
+  }
+  if (strcmp (sep, ", ") == 0)
+    g_string_append_c (line, ')');
+  return g_string_free (line, FALSE);
+}
+
 static void
 print_header (json_object *state)
 {
   g_autofree char *meeting = terminal_safe (get_string (state, "meeting"), 64);
-  g_autofree char *title = terminal_safe (get_string (state, "title"), 80);
-  g_autofree char *reason = terminal_safe (get_string (state, "reason"), 80);
-  json_object *epoch = NULL, *notice = NULL;
+  g_autofree char *gate = gate_line (state);
+  const char *title = get_string (state, "title");
   const char *request = get_string (state, "request");
+  json_object *notice = NULL;
 
-  printf ("Meeting:   %s%s%s%s\n", meeting, get_string (state, "title") ? " (" : "",
-          get_string (state, "title") ? title : "", get_string (state, "title") ? ")" : "");
-  json_object_object_get_ex (state, "epoch", &epoch);
-  printf ("Gate:      %s", g_strcmp0 (get_string (state, "gate"), "open") == 0 ? "open" : "closed");
-  if (epoch != NULL && json_object_is_type (epoch, json_type_int))
-    printf (" (epoch %" G_GINT64_FORMAT ")", json_object_get_int64 (epoch));
-  if (get_string (state, "reason") != NULL && *get_string (state, "reason") != '\0')
-    printf (": %s", reason);
-  printf ("\nRecording: %s", get_bool (state, "recording") ? "requested" : "not requested");
+  printf ("Meeting:   %s", meeting);
+  if (title != NULL) {
+    g_autofree char *safe = terminal_safe (title, 80);
+
+    printf (" (%s)", safe);
+  }
+  printf ("\nGate:      %s\nRecording: %s", gate,
+          get_bool (state, "recording") ? "requested" : "not requested");
   if (request != NULL) {
     g_autofree char *safe = terminal_safe (request, 64);
 

@@ -2,6 +2,7 @@
 /* server.c: the lws context, its single vhost, TLS and idle policy. */
 #include "server.h"
 
+#include <dlfcn.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
@@ -42,6 +43,22 @@ check_readable (const char *what, const char *path, GError **error)
   return FALSE;
 }
 
+/* lws 4.1's glib backend is a plugin that lws_context_destroy() unloads.
+ * A GSource that lws destroyed during the current dispatch round is only
+ * released after it, and GLib then reads its GSourceFuncs, which live in the
+ * already unmapped plugin: a crash at shutdown. Keeping the plugin mapped
+ * for the life of the process (RTLD_NODELETE) removes it. */
+#define LWS_GLIB_PLUGIN "libwebsockets-evlib_glib.so"
+
+static void
+pin_glib_plugin (void)
+{
+  static void *handle;
+
+  if (!handle && !(handle = dlopen (LWS_GLIB_PLUGIN, RTLD_NOW | RTLD_NODELETE | RTLD_LOCAL)))
+    g_warning ("cannot load %s (install libwebsockets-evlib-glib): %s", LWS_GLIB_PLUGIN, dlerror ());
+}
+
 ConsentdServer *
 consentd_server_start (ConsentdDaemon *d, guint *bound_port, GError **error)
 {
@@ -51,6 +68,7 @@ consentd_server_start (ConsentdDaemon *d, guint *bound_port, GError **error)
   struct lws_vhost *vh;
 
   lws_set_log_level (LLL_ERR | LLL_WARN, lws_log_to_glib);
+  pin_glib_plugin ();
   srv->protocols[0] = (struct lws_protocols){ "http", consentd_http_callback,
                                               sizeof (ConsentdHttpSlot), 0, 0, NULL, 0 };
   srv->protocols[1] = (struct lws_protocols){ CONSENTD_WS_PROTOCOL, consentd_ws_callback,

@@ -31,24 +31,30 @@ ledger_hex (const guint8 *data, gsize len, char *out)
   out[2 * len] = '\0';
 }
 
-static int
-hex_value (char c)
+/* -1 for anything but 0-9 a-f (uppercase is not canonical). */
+static gint8 hex_table[256];
+
+static void
+init_hex_table (void)
 {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1; /* uppercase is not canonical */
+  for (int c = 0; c < 256; c++)
+    hex_table[c] = (gint8) (c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                                                                   : -1);
 }
 
 gboolean
 ledger_unhex (const char *hex, gsize hex_len, guint8 *out, gsize out_len)
 {
+  static gsize initialized;
+  if (g_once_init_enter (&initialized)) {
+    init_hex_table ();
+    g_once_init_leave (&initialized, 1);
+  }
   if (hex_len != 2 * out_len)
     return FALSE;
   for (gsize i = 0; i < out_len; i++) {
-    int hi = hex_value (hex[2 * i]), lo = hex_value (hex[2 * i + 1]);
-    if (hi < 0 || lo < 0)
+    int hi = hex_table[(guchar) hex[2 * i]], lo = hex_table[(guchar) hex[2 * i + 1]];
+    if ((hi | lo) < 0)
       return FALSE;
     out[i] = (guint8) (hi << 4 | lo);
   }

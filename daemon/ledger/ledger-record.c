@@ -346,14 +346,8 @@ line_fail (GError **error, const char *fmt, ...)
 static gboolean
 span_is_hex64 (LedgerSpan s)
 {
-  if (s.len != LEDGER_HASH_HEX)
-    return FALSE;
-  for (gsize i = 0; i < s.len; i++) {
-    char c = s.p[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-      return FALSE;
-  }
-  return TRUE;
+  guint8 bin[LEDGER_HASH_HEX / 2];
+  return s.len == LEDGER_HASH_HEX && ledger_unhex (s.p, s.len, bin, sizeof bin);
 }
 
 /* A non-negative integer in canonical form (no sign, no leading zero). */

@@ -40,6 +40,17 @@ utf8_char (const char *p, const char *end)
   return p + n + 1;
 }
 
+/* Bytes that end the fast path inside a string: quote, backslash, control
+ * characters and the start of multi-byte UTF-8. */
+static gboolean special[256];
+
+static void
+init_special (void)
+{
+  for (int c = 0; c < 256; c++)
+    special[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
+}
+
 /* A string at p ('"'); returns the byte after its closing quote. Only the
  * canonical escapes are accepted: \" \\ and \u00xx for bytes below 0x20. */
 static const char *
@@ -48,6 +59,10 @@ scan_string (Scanner *sc, const char *p)
   const char *end = sc->end;
   p++;
   while (p < end) {
+    while (p < end && !special[(guchar) *p])
+      p++;
+    if (p >= end)
+      break;
     guchar c = (guchar) *p;
     if (c == '"')
       return p + 1;
@@ -250,6 +265,11 @@ scan_value (Scanner *sc, const char *p, int level)
 gboolean
 ledger_scan_line (const char *line, gsize len, int max_depth, LedgerScan *out, const char **why)
 {
+  static gsize initialized;
+  if (g_once_init_enter (&initialized)) {
+    init_special ();
+    g_once_init_leave (&initialized, 1);
+  }
   Scanner sc = {.s = line, .end = line + len, .out = out, .line = line,
                 .max_depth = max_depth};
   memset (out, 0, sizeof *out);

@@ -327,8 +327,8 @@ test_bad_middle_record_refuses_open (Fixture *f, gconstpointer data)
   gsize len;
   g_assert_true (g_file_get_contents (seg, &text, &len, NULL));
   char *second = strchr (text, '\n') + 1;
-  char *where = strstr (second, "\"join\"");
-  where[1] = 'J'; /* the second line now claims another type */
+  char *where = strstr (second, "\"m1\"");
+  where[2] = '2'; /* the second line now names another meeting */
   g_assert_true (g_file_set_contents (seg, text, (gssize) len, NULL));
   g_autoptr (GError) error = NULL;
   g_autoptr (ConsentLedger) l = consent_ledger_open (f->state, NULL, &error);

@@ -245,6 +245,41 @@ test_nobody_present (void)
 }
 
 static void
+test_nobody_present_before_durable (void)
+{
+  Fixture *f = fixture_new_full (NULL, FALSE);
+
+  request (f);
+  assert_decision (f, NULL, FALSE, "nobody-present");
+  join (f, "alice");
+  assert_decision (f, NULL, FALSE, "pending");
+  fixture_free (f);
+}
+
+static void
+test_reason_priority (void)
+{
+  Fixture *f = fixture_new ();
+
+  join (f, "alice");
+  join (f, "bob");
+  join (f, "carol");
+  request (f);
+  consent_meeting_tick (f->m, f->now_us + (gint64) 86400 * G_USEC_PER_SEC);
+  assert_decision (f, NULL, FALSE, "timeout");
+  answer (f, "bob", FALSE);
+  assert_decision (f, NULL, FALSE, "declined");
+  answer (f, "carol", TRUE);
+  g_assert_true (consent_meeting_withdraw (f->m, "carol", NULL, NULL));
+  assert_decision (f, NULL, FALSE, "withdrawn");
+  g_assert_true (consent_meeting_stop_recording (f->m, "admin", NULL));
+  assert_decision (f, NULL, FALSE, "recording-stopped");
+  consent_meeting_end (f->m, "admin");
+  assert_decision (f, NULL, FALSE, "meeting-ended");
+  fixture_free (f);
+}
+
+static void
 test_decline_closes (void)
 {
   Fixture *f = fixture_new ();
@@ -902,6 +937,8 @@ main (int argc, char **argv)
   g_test_add_func ("/meeting/authorized-by-record-ids", test_authorized_by_are_record_ids);
   g_test_add_func ("/meeting/answer-without-request", test_answer_without_request);
   g_test_add_func ("/meeting/nobody-present", test_nobody_present);
+  g_test_add_func ("/meeting/nobody-present-before-durable", test_nobody_present_before_durable);
+  g_test_add_func ("/meeting/reason-priority", test_reason_priority);
   g_test_add_func ("/meeting/decline-closes", test_decline_closes);
   g_test_add_func ("/meeting/withdraw-closes-before-record", test_withdraw_closes_before_record);
   g_test_add_func ("/meeting/withdraw-priority", test_withdraw_priority_over_decline);

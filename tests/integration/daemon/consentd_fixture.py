@@ -17,6 +17,7 @@ import re
 import signal
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -103,6 +104,9 @@ class Daemon:
             rc = self.proc.wait()
         self._log.close()
         self.proc = None
+        if rc != 0 and sig != signal.SIGKILL:
+            # Sanitizer reports and crashes end up in the test log.
+            sys.stderr.write("consentd exited with %s; its log:\n%s\n" % (rc, self.log()[-20000:]))
         return rc
 
     def kill(self):

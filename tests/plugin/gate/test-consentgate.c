@@ -159,7 +159,8 @@ fx_new_full (guint n, const char *const *caps, const char *timeline, gboolean li
     gst_harness_play (fx->h[i]);
   gst_element_set_base_time (fx->gate, 0);
   for (guint i = 0; i < n; i++)
-    gst_harness_set_src_caps_str (fx->h[i], caps[i]);
+    if (caps[i]) /* NULL: the test sets them later */
+      gst_harness_set_src_caps_str (fx->h[i], caps[i]);
   return fx;
 }
 
@@ -1120,6 +1121,101 @@ GST_START_TEST (test_stress_concurrent_decisions)
 }
 GST_END_TEST;
 
+static GstBuffer *
+bframe_buf (GstClockTime pts, GstClockTime dts, gboolean key)
+{
+  GstBuffer *b = video_buf (pts, key);
+
+  GST_BUFFER_DTS (b) = dts;
+  return b;
+}
+
+GST_START_TEST (test_bframes_close_reopen_dts_monotonic)
+{
+  Fx *fx = fx_new (1, V);
+  gint64 last_dts = G_MININT64;
+  GstBuffer *b;
+
+  fx_at (fx, 1000 * MS);
+  fx_open (fx);
+  /* decode order I P B B with two frames of reorder delay */
+  push_ok (fx->h[0], bframe_buf (1080 * MS, 1000 * MS, TRUE));
+  push_ok (fx->h[0], bframe_buf (1200 * MS, 1040 * MS, FALSE));
+  push_ok (fx->h[0], bframe_buf (1120 * MS, 1080 * MS, FALSE));
+  fx_at (fx, 1150 * MS);
+  fx_close (fx, "withdrawn");
+  push_ok (fx->h[0], bframe_buf (1160 * MS, 1120 * MS, FALSE)); /* refers to the dropped P */
+  fx_at (fx, 2000 * MS);
+  fx_open (fx);
+  push_ok (fx->h[0], bframe_buf (2080 * MS, 2000 * MS, TRUE));
+  push_ok (fx->h[0], bframe_buf (2200 * MS, 2040 * MS, FALSE));
+  /* I and the B before the close, then the new I and P */
+  fail_unless_equals_int (gst_harness_buffers_in_queue (fx->h[0]), 4);
+  while ((b = gst_harness_try_pull (fx->h[0]))) {
+    GstEvent *e = gst_pad_get_sticky_event (fx->h[0]->sinkpad, GST_EVENT_SEGMENT, 0);
+    const GstSegment *seg;
+    guint64 rt;
+    gint sign;
+    gst_event_parse_segment (e, &seg);
+    sign = gst_segment_to_running_time_full (seg, GST_FORMAT_TIME, GST_BUFFER_DTS (b), &rt);
+    fail_unless (sign == 1, "negative output DTS for %" GST_PTR_FORMAT, b);
+    fail_unless ((gint64) rt > last_dts);
+    last_dts = (gint64) rt;
+    gst_event_unref (e);
+    gst_buffer_unref (b);
+  }
+  fx_free (fx);
+}
+GST_END_TEST;
+
+static gpointer
+push_raw_thread (gpointer data)
+{
+  GstHarness *h = data;
+
+  return GINT_TO_POINTER (gst_harness_push (h, raw_buf (1000 * MS, 100)));
+}
+
+GST_START_TEST (test_opening_waits_for_stream_without_caps)
+{
+  static const char *const caps[] = {NULL, RAW_CAPS};
+  Fx *fx = fx_new_full (2, caps, NULL, TRUE);
+  GThread *t;
+  GstBuffer *a;
+
+  /* stream 0 has no caps yet (an encoder filling its lookahead): it may be
+   * video, so the audio waits for it instead of opening alone */
+  fx_at (fx, 1000 * MS);
+  fx_open (fx);
+  t = g_thread_new ("audio", push_raw_thread, fx->h[1]);
+  gst_harness_set_src_caps_str (fx->h[0], VIDEO_CAPS);
+  push_ok (fx->h[0], video_buf (1040 * MS, TRUE));
+  push_ok (fx->h[0], video_buf (1080 * MS, FALSE));
+  push_ok (fx->h[0], video_buf (1120 * MS, FALSE));
+  fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (t)), GST_FLOW_OK);
+  a = gst_harness_pull (fx->h[1]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (a), 1040 * MS); /* with the keyframe */
+  gst_buffer_unref (a);
+  fx_free (fx);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_stream_turning_out_audio_opens)
+{
+  static const char *const caps[] = {NULL, RAW_CAPS};
+  Fx *fx = fx_new_full (2, caps, NULL, TRUE);
+
+  fx_at (fx, 1000 * MS);
+  fx_open (fx);
+  gst_harness_set_src_caps_str (fx->h[0], OPUS_CAPS); /* no video after all */
+  push_ok (fx->h[1], raw_buf (1000 * MS, 100));
+  push_ok (fx->h[0], opus_buf (1000 * MS));
+  fail_unless_equals_int (gst_harness_buffers_in_queue (fx->h[1]), 1);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (fx->h[0]), 1);
+  fx_free (fx);
+}
+GST_END_TEST;
+
 static Suite *
 consentgate_suite (void)
 {
@@ -1164,6 +1260,9 @@ consentgate_suite (void)
   tcase_add_test (tc, test_foreign_sink_refused_by_policy);
   tcase_add_test (tc, test_foreign_sink_allowed_warns);
   tcase_add_test (tc, test_stress_concurrent_decisions);
+  tcase_add_test (tc, test_bframes_close_reopen_dts_monotonic);
+  tcase_add_test (tc, test_opening_waits_for_stream_without_caps);
+  tcase_add_test (tc, test_stream_turning_out_audio_opens);
   return s;
 }
 
