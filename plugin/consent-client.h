@@ -23,9 +23,9 @@ G_BEGIN_DECLS
  * thread. Lock order: the registry lock, then a client's lock; neither is
  * held while emitting.
  */
-#define CONSENT_TYPE_CLIENT_SOURCE (consent_client_source_get_type ())
-G_DECLARE_FINAL_TYPE (ConsentClientSource, consent_client_source, CONSENT,
-                      CLIENT_SOURCE, ConsentSource)
+#define CONSENT_TYPE_CLIENT_SOURCE (consent_client_source_get_type())
+G_DECLARE_FINAL_TYPE(ConsentClientSource, consent_client_source, CONSENT, CLIENT_SOURCE,
+                     ConsentSource)
 
 /* Reconnect backoff: starts here, doubles, is capped (milliseconds). */
 #define CONSENT_CLIENT_BACKOFF_MIN_MS 100
@@ -51,11 +51,12 @@ G_DECLARE_FINAL_TYPE (ConsentClientSource, consent_client_source, CONSENT,
  * Returns: (transfer full): the source, or NULL with @error set (bad URL,
  * invalid meeting id, unreadable or empty token file).
  */
-ConsentSource *consent_client_source_get (const char *server, const char *meeting,
-                                          const char *token_file, const char *ca_file,
-                                          GError **error);
+ConsentSource *consent_client_source_get(const char *server, const char *meeting,
+                                         const char *token_file, const char *ca_file,
+                                         GError **error);
 
-/** consent_client_source_is_connected: TRUE once a `gate` arrived on a live connection. */
-gboolean consent_client_source_is_connected (ConsentClientSource *self);
+/** consent_client_source_is_connected: TRUE once a `gate` arrived on a live connection.
+ */
+gboolean consent_client_source_is_connected(ConsentClientSource *self);
 
 G_END_DECLS

@@ -350,7 +350,7 @@ handle_open (GstConsentSink *self, SinkStream *s, const ConsentGateInfo *info)
     if (self->current && consent_recording_get_epoch (self->current) == info->epoch) {
       if (s->rec == self->current && !s->opened) {
         rec = s->rec;
-        feed = s->feed;
+        feed = gst_object_ref (s->feed);
         s->opened = TRUE;
       } else {
         GST_WARNING_OBJECT (self, "%s joins no recording in epoch %" G_GUINT64_FORMAT
@@ -384,6 +384,7 @@ handle_open (GstConsentSink *self, SinkStream *s, const ConsentGateInfo *info)
   s->need_keyframe = s->video;
   s->fku_sent = FALSE;
   push_stream_head (self, s, rec, feed);
+  gst_object_unref (feed);
   consent_recording_unref (rec);
   return TRUE;
 }
@@ -398,7 +399,9 @@ handle_close (GstConsentSink *self, SinkStream *s)
 
   g_mutex_lock (&self->lock);
   rec = s->rec;
-  feed = s->feed;
+  /* our own ref: the EOS below can finish the file, and its teardown (on
+   * another thread) releases the feed while this push is still unwinding */
+  feed = s->feed ? gst_object_ref (s->feed) : NULL;
   s->rec = NULL;
   s->feed = NULL;
   s->opened = FALSE;
@@ -417,6 +420,7 @@ handle_close (GstConsentSink *self, SinkStream *s)
   g_mutex_unlock (&self->lock);
 
   gst_pad_push_event (feed, gst_event_new_eos ());
+  gst_object_unref (feed);
   consent_recording_unref (rec);
   if (current)
     consent_recording_unref (current);

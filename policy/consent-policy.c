@@ -201,6 +201,21 @@ scan_lines (Lines *l, const char *data)
 
 /* ---- values ---- */
 
+/* Reads a word-like value (number, boolean, choice): trailing blanks, which
+ * GKeyFile keeps and nobody sees, are dropped. */
+static gboolean read_string (Lines *l, GKeyFile *kf, const char *group, const char *key,
+                             gsize max_len, char **out);
+
+static gboolean
+read_word (Lines *l, GKeyFile *kf, const char *group, const char *key, char **out)
+{
+  if (!read_string (l, kf, group, key, 32, out))
+    return FALSE;
+  if (*out != NULL)
+    g_strchomp (*out);
+  return TRUE;
+}
+
 static gboolean
 read_string (Lines *l, GKeyFile *kf, const char *group, const char *key, gsize max_len,
              char **out)
@@ -228,7 +243,7 @@ read_uint (Lines *l, GKeyFile *kf, const char *group, const char *key, guint min
   g_autofree char *v = NULL;
   guint64 n = 0;
 
-  if (!read_string (l, kf, group, key, 32, &v))
+  if (!read_word (l, kf, group, key, &v))
     return FALSE;
   if (v == NULL)
     return TRUE;
@@ -245,7 +260,7 @@ read_bool (Lines *l, GKeyFile *kf, const char *group, const char *key, gboolean 
 {
   g_autofree char *v = NULL;
 
-  if (!read_string (l, kf, group, key, 32, &v))
+  if (!read_word (l, kf, group, key, &v))
     return FALSE;
   if (v == NULL)
     return TRUE;
@@ -261,7 +276,7 @@ read_choice (Lines *l, GKeyFile *kf, const char *group, const char *key, const c
 {
   g_autofree char *v = NULL;
 
-  if (!read_string (l, kf, group, key, 32, &v))
+  if (!read_word (l, kf, group, key, &v))
     return FALSE;
   if (v == NULL)
     return TRUE;

@@ -2,7 +2,7 @@
 /*
  * bench-ledger.c: how fast is the consent ledger, and against what?
  *
- *   bench-ledger [--quick] [DIR]
+ *   bench-ledger [--quick] [--verify-only] [DIR]
  *
  * Measures, in a scratch directory (default: a new one under $TMPDIR):
  *  1. durable appends/s with 1, 16 and 64 concurrent producers (each waits
@@ -330,20 +330,10 @@ bench_verify (const char *base, guint64 n, double *per_cpu_second)
   return median (v, n_runs);
 }
 
-int
-main (int argc, char **argv)
+/* Appends/s against the peers, and the ack latency. */
+static void
+bench_durability (const char *base)
 {
-  gboolean quick = argc > 1 && g_str_equal (argv[1], "--quick");
-  const char *dir_arg = argc > 1 + quick ? argv[1 + quick] : NULL;
-  g_autofree char *base = dir_arg ? g_strdup (dir_arg) : g_dir_make_tmp ("bench-ledger-XXXXXX",
-                                                                         NULL);
-  if (quick) {
-    run_seconds = 1.0;
-    n_runs = 1;
-  }
-  g_mkdir_with_parents (base, 0700);
-  printf ("scratch directory: %s (medians of %d runs of %.0f s)\n\n", base, n_runs,
-          run_seconds);
   printf ("durable appends/s      ledger   sqlite-wal-full(1/txn)  ratio   raw-fdatasync  "
           "ratio\n");
   double raw = bench_raw (base);
@@ -358,9 +348,35 @@ main (int argc, char **argv)
   double sb = bench_sqlite (base, 1, 64);
   printf ("  sqlite-wal-full, 64 inserts per transaction (not durable per event): %.0f/s\n",
           sb);
-  double p50, p99;
+  double p50 = 0, p99 = 0;
   bench_latency (base, &p50, &p99);
   printf ("\nack latency at 1,000 records/s offered: p50 %.2f ms, p99 %.2f ms\n", p50, p99);
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean quick = FALSE, verify_only = FALSE;
+  const char *dir_arg = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (g_str_equal (argv[i], "--quick"))
+      quick = TRUE;
+    else if (g_str_equal (argv[i], "--verify-only"))
+      verify_only = TRUE;
+    else
+      dir_arg = argv[i];
+  }
+  g_autofree char *base = dir_arg ? g_strdup (dir_arg) : g_dir_make_tmp ("bench-ledger-XXXXXX",
+                                                                         NULL);
+  if (quick) {
+    run_seconds = 1.0;
+    n_runs = 1;
+  }
+  g_mkdir_with_parents (base, 0700);
+  printf ("scratch directory: %s (medians of %d runs of %.0f s)\n\n", base, n_runs,
+          run_seconds);
+  if (!verify_only)
+    bench_durability (base);
   guint64 n = quick ? 100000 : 300000;
   double vc;
   double vr = bench_verify (base, n, &vc);

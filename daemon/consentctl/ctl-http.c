@@ -64,12 +64,17 @@ connect_to_server (GUri *uri, const char *base_url, const char *ca_file, GError 
   }
   address = g_network_address_new (g_uri_get_host (uri), (guint16) port);
   connection = g_socket_client_connect (client, address, NULL, &local_error);
-  if (connection == NULL) {
-    g_set_error (error, G_IO_ERROR, local_error->code,
+  if (connection == NULL && local_error->domain == G_TLS_ERROR)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                 "cannot reach consentd at %s: its TLS certificate was refused (%s); give the "
+                 "CA that signed it with --ca-file",
+                 base_url, local_error->message);
+  else if (connection == NULL)
+    g_set_error (error, G_IO_ERROR,
+                 local_error->domain == G_IO_ERROR ? local_error->code : G_IO_ERROR_FAILED,
                  "cannot reach consentd at %s: %s (is consentd running? use --server URL)",
                  base_url, local_error->message);
-    g_error_free (local_error);
-  }
+  g_clear_error (&local_error);
   return connection;
 }
 
@@ -311,6 +316,7 @@ ctl_http_request (const char *base_url, const char *method, const char *path,
   g_autoptr (GUri) uri = NULL;
   g_autoptr (GSocketConnection) connection = NULL;
   g_autofree char *request = NULL;
+  CtlHttpResponse *response;
   GOutputStream *out;
   const char *scheme;
 
@@ -333,7 +339,11 @@ ctl_http_request (const char *base_url, const char *method, const char *path,
     g_prefix_error (error, "sending the request to %s: ", base_url);
     return NULL;
   }
-  return read_response (g_io_stream_get_input_stream (G_IO_STREAM (connection)), error);
+  response = read_response (g_io_stream_get_input_stream (G_IO_STREAM (connection)), error);
+  if (response == NULL)
+    g_prefix_error (error, "reading consentd's reply from %s (an https server? a proxy?): ",
+                    base_url);
+  return response;
 }
 
 char *

@@ -338,8 +338,10 @@ apply_record (CtlTimeline *timeline, const ConsentLedgerRecord *record)
   const char *type = record->type;
 
   note_notice (timeline, record);
-  if (strcmp (type, "gate-opened") == 0 || strcmp (type, "gate-closed") == 0)
-    apply_gate (timeline, record, type[5] == 'o');
+  if (strcmp (type, "gate-opened") == 0)
+    apply_gate (timeline, record, TRUE);
+  else if (strcmp (type, "gate-closed") == 0)
+    apply_gate (timeline, record, FALSE);
   else if (strcmp (type, "segment") == 0)
     apply_segment (timeline, record);
   else if (strcmp (type, "request") == 0)

@@ -127,4 +127,17 @@ typedef struct {
 /** ctl_report_html: the whole self-contained HTML document. */
 char *ctl_report_html (const CtlTimeline *timeline, const CtlReportContext *context);
 
+/** ctl_report_json: the derived timeline, events and verification as pretty JSON. */
+char *ctl_report_json (const CtlTimeline *timeline, const CtlReportContext *context);
+
+/** ctl_report_verification_json: the verification part (also the --json summary's). */
+struct json_object *ctl_report_verification_json (const CtlReportContext *context);
+
+/**
+ * ctl_report_write_pdf:
+ * Prints @html to @path (mode 0600) with headless Chromium; a clear error
+ * when Chromium is not installed.
+ */
+gboolean ctl_report_write_pdf (const char *path, const char *html, GError **error);
+
 G_END_DECLS

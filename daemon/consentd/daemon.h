@@ -32,10 +32,11 @@ typedef struct {
   ConsentdWeb *web;
   ConsentdServer *server;
   GMainLoop *loop;
-  gboolean ledger_failed;  /* fail closed: no consent is admitted */
+  gboolean ledger_failed; /* fail closed: no consent is admitted */
   gboolean stopping;
-  guint n_sessions;        /* websocket sessions */
+  guint n_sessions;            /* websocket sessions */
   GHashTable *sessions_per_ip; /* ip → count */
+  guint sources[4];            /* signals, tick, watchdog: removed first at shutdown */
 } ConsentdDaemon;
 
 G_END_DECLS

@@ -200,3 +200,78 @@ ledger_ed25519_verify (const guint8 pub[LEDGER_ED25519_BYTES], const void *msg, 
   EVP_PKEY_free (pkey);
   return ok;
 }
+
+struct _LedgerHasher {
+  EVP_MD *md;
+  EVP_MD_CTX *ctx;
+};
+
+LedgerHasher *
+ledger_hasher_new (void)
+{
+  LedgerHasher *h = g_new0 (LedgerHasher, 1);
+  h->md = EVP_MD_fetch (NULL, "SHA256", NULL);
+  h->ctx = EVP_MD_CTX_new ();
+  return h;
+}
+
+void
+ledger_hasher_free (LedgerHasher *h)
+{
+  if (!h)
+    return;
+  EVP_MD_CTX_free (h->ctx);
+  EVP_MD_free (h->md);
+  g_free (h);
+}
+
+void
+ledger_hasher_sha256_hex (LedgerHasher *h, const void *data, gsize len,
+                          char out[LEDGER_HASH_HEX + 1])
+{
+  guint8 digest[32];
+  unsigned int n = 0;
+  EVP_DigestInit_ex2 (h->ctx, h->md, NULL);
+  EVP_DigestUpdate (h->ctx, data, len);
+  EVP_DigestFinal_ex (h->ctx, digest, &n);
+  ledger_hex (digest, sizeof digest, out);
+}
+
+struct _LedgerMac {
+  EVP_MAC *mac;
+  EVP_MAC_CTX *ctx;
+};
+
+LedgerMac *
+ledger_mac_new (const guint8 key[LEDGER_KEY_BYTES])
+{
+  LedgerMac *m = g_new0 (LedgerMac, 1);
+  OSSL_PARAM params[] = {
+    OSSL_PARAM_construct_utf8_string ("digest", (char *) "SHA256", 0),
+    OSSL_PARAM_construct_end (),
+  };
+  m->mac = EVP_MAC_fetch (NULL, "HMAC", NULL);
+  m->ctx = EVP_MAC_CTX_new (m->mac);
+  EVP_MAC_init (m->ctx, key, LEDGER_KEY_BYTES, params);
+  return m;
+}
+
+void
+ledger_mac_free (LedgerMac *m)
+{
+  if (!m)
+    return;
+  EVP_MAC_CTX_free (m->ctx);
+  EVP_MAC_free (m->mac);
+  g_free (m);
+}
+
+void
+ledger_mac_compute (LedgerMac *m, const void *data, gsize len, guint8 out[32])
+{
+  gsize n = 0;
+  /* a NULL key re-initialises with the key already set */
+  EVP_MAC_init (m->ctx, NULL, 0, NULL);
+  EVP_MAC_update (m->ctx, data, len);
+  EVP_MAC_final (m->ctx, out, &n, 32);
+}

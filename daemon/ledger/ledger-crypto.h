@@ -43,3 +43,18 @@ gboolean ledger_ed25519_verify (const guint8 pub[LEDGER_ED25519_BYTES], const vo
                                 gsize len, const guint8 sig[LEDGER_ED25519_SIG]);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* Reusable SHA-256 and HMAC-SHA256 contexts for hot loops (verification):
+ * OpenSSL 3's one-shot calls look the algorithm up on every call. */
+typedef struct _LedgerHasher LedgerHasher;
+LedgerHasher *ledger_hasher_new (void);
+void ledger_hasher_free (LedgerHasher *h);
+void ledger_hasher_sha256_hex (LedgerHasher *h, const void *data, gsize len,
+                               char out[LEDGER_HASH_HEX + 1]);
+
+typedef struct _LedgerMac LedgerMac;
+LedgerMac *ledger_mac_new (const guint8 key[LEDGER_KEY_BYTES]);
+void ledger_mac_free (LedgerMac *m);
+void ledger_mac_compute (LedgerMac *m, const void *data, gsize len, guint8 out[32]);
+G_END_DECLS

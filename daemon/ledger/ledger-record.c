@@ -287,6 +287,7 @@ struct _LedgerLineChecker {
   json_tokener *tok;
   json_object *last;
   GString *scratch;
+  LedgerHasher *hasher;
 };
 
 LedgerLineChecker *
@@ -296,6 +297,7 @@ ledger_line_checker_new (gboolean want_json)
   c->want_json = want_json;
   c->tok = json_tokener_new_ex (LEDGER_MAX_DEPTH);
   c->scratch = g_string_sized_new (1024);
+  c->hasher = ledger_hasher_new ();
   return c;
 }
 
@@ -307,6 +309,7 @@ ledger_line_checker_free (LedgerLineChecker *c)
   json_tokener_free (c->tok);
   json_object_put (c->last);
   g_string_free (c->scratch, TRUE);
+  ledger_hasher_free (c->hasher);
   g_free (c);
 }
 
@@ -437,7 +440,7 @@ ledger_line_check (LedgerLineChecker *c, const char *line, gsize len, LedgerLine
   g_string_append_len (s, line, (gssize) sc.hash_member);
   g_string_append_len (s, line + sc.hash_member + sc.hash_member_len,
                        (gssize) (len - sc.hash_member - sc.hash_member_len));
-  ledger_sha256_hex (s->str, s->len, computed);
+  ledger_hasher_sha256_hex (c->hasher, s->str, s->len, computed);
   if (memcmp (computed, out->hash, LEDGER_HASH_HEX) != 0)
     return line_fail (error, "hash mismatch: the record says %.12s…, its content hashes to %.12s…",
                       out->hash, computed);
@@ -459,9 +462,9 @@ ledger_line_check (LedgerLineChecker *c, const char *line, gsize len, LedgerLine
 }
 
 gboolean
-ledger_line_mac_ok (const LedgerLine *line, const guint8 key[LEDGER_KEY_BYTES])
+ledger_line_mac_ok (const LedgerLine *line, LedgerMac *key)
 {
   guint8 mac[32];
-  ledger_hmac_sha256 (key, line->mac_input, line->mac_input_len, mac);
+  ledger_mac_compute (key, line->mac_input, line->mac_input_len, mac);
   return CRYPTO_memcmp (mac, line->mac, sizeof mac) == 0;
 }

@@ -85,7 +85,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LedgerLineChecker, ledger_line_checker_free)
 gboolean ledger_line_check (LedgerLineChecker *checker, const char *line, gsize len,
                             LedgerLine *out, GError **error);
 /* Whether @line's mac is right under @key (after ledger_line_check). */
-gboolean ledger_line_mac_ok (const LedgerLine *line, const guint8 key[LEDGER_KEY_BYTES]);
+gboolean ledger_line_mac_ok (const LedgerLine *line, LedgerMac *key);
 
 /* Small typed getters over a parsed record: NULL / FALSE when absent or mistyped. */
 const char *ledger_json_str (json_object *obj, const char *key);

@@ -70,6 +70,7 @@ typedef struct {
   ConsentLedgerVerifyResult *res;
   guint8 key[LEDGER_KEY_BYTES];
   guint64 key_epoch;
+  LedgerMac *mac; /* for key_epoch */
   GHashTable *announced; /* checkpoint key hex -> present */
   Claim claims[2];
 } Audit;
@@ -129,8 +130,11 @@ check_mac (Audit *a, const LedgerStep *s)
   while (a->key_epoch < l->key_epoch) {
     ledger_key_evolve (a->key);
     a->key_epoch++;
+    g_clear_pointer (&a->mac, ledger_mac_free);
   }
-  if (!ledger_line_mac_ok (l, a->key)) {
+  if (!a->mac)
+    a->mac = ledger_mac_new (a->key);
+  if (!ledger_line_mac_ok (l, a->mac)) {
     g_autofree char *why = g_strdup_printf (
         "mac does not verify under the epoch %" G_GUINT64_FORMAT
         " key (record altered or re-sealed, or the wrong key was given)", l->key_epoch);
@@ -273,6 +277,7 @@ consent_ledger_verify (const ConsentLedgerVerifyOptions *opts, ConsentLedgerVeri
   if (ok && res->intact)
     check_claims (&a);
   g_hash_table_destroy (a.announced);
+  ledger_mac_free (a.mac);
   OPENSSL_cleanse (a.key, sizeof a.key);
   return ok;
 }

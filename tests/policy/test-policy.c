@@ -118,6 +118,18 @@ test_empty_is_default (void)
 }
 
 static void
+test_blanks_around_words (void)
+{
+  const char *text = "[consent]\r\n  scope = participant \r\nanswer-timeout=60\t\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ConsentPolicy) p = load (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (p->scope, ==, CONSENT_SCOPE_PARTICIPANT);
+  g_assert_cmpuint (p->answer_timeout_s, ==, 60);
+}
+
+static void
 test_unknown_group (void)
 {
   assert_error_at ("[consent]\nscope=meeting\n\n[consnet]\n", 4, "unknown group [consnet]");
@@ -239,6 +251,7 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/default-round-trip", test_default_round_trip);
   g_test_add_func ("/policy/custom-round-trip", test_custom_round_trip);
   g_test_add_func ("/policy/empty-is-default", test_empty_is_default);
+  g_test_add_func ("/policy/blanks-around-words", test_blanks_around_words);
   g_test_add_func ("/policy/unknown-group", test_unknown_group);
   g_test_add_func ("/policy/unknown-key", test_unknown_key);
   g_test_add_func ("/policy/bad-enums", test_bad_enums);

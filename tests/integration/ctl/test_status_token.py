@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
@@ -130,5 +131,27 @@ def test_token(tmp):
         check("secret" in err, "--local without a secret: %r" % err)
 
 
+def test_status_over_tls(tmp):
+    """https with the server's certificate pinned by --ca-file; refused without it."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
+    conf = "[tls]\ncert=%s\nkey=%s\n" % (cert, key)
+    with Daemon(state_dir=os.path.join(tmp, "state"), config=conf) as d:
+        check(d.scheme == "https", "consentd did not start with TLS")
+        d.ssl_context = __import__("ssl").create_default_context(cafile=cert)
+        d.meeting("m1")
+        url = "https://127.0.0.1:%d" % d.port
+        out, _ = ctl("status", "m1", "--server", url, "--ca-file", cert, "--state-dir",
+                     d.state_dir)
+        check("Meeting:   m1" in out, "status over https: %r" % out)
+        _, err = ctl("status", "m1", "--server", url, "--state-dir", d.state_dir, expect=2)
+        check("--ca-file" in err, "an untrusted certificate must fail: %r" % err)
+        _, err = ctl("status", "m1", "--server", "http://127.0.0.1:%d" % d.port, "--state-dir",
+                     d.state_dir, expect=2)
+        check(err.strip() != "", "plain http to a TLS port fails with a message")
+
+
 if __name__ == "__main__":
-    main([test_status, test_status_errors, test_token])
+    main([test_status, test_status_errors, test_token, test_status_over_tls])

@@ -4,13 +4,22 @@
 late joiner, decline, withdraw, rejoin; recorder `gate` messages and the
 admin API's view agree at every step; roles are enforced."""
 
-import asyncio
+import glob
+import json
 import os
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from consentd_fixture import Client, Daemon, run  # noqa: E402
+
+
+def ledger_records(state_dir):
+    out = []
+    for seg in sorted(glob.glob(os.path.join(state_dir, "ledger", "seg-*.jsonl"))):
+        with open(seg) as f:
+            out += [json.loads(line) for line in f if line.strip()]
+    return out
 
 
 async def gate_until(rec, open_, **fields):
@@ -114,6 +123,17 @@ class FlowTest(unittest.TestCase):
         await accept("carol", people["carol"])
         await gate_until(rec, True)
 
+        # The recorder reports a finished file: it lands in the ledger.
+        segment = {"type": "segment", "path": "/srv/rec/m1/part1.mkv", "sha256": "e" * 64,
+                   "size": 1234, "epoch": g["epoch"], "start": "2026-11-28T21:00:00.000000Z",
+                   "end": "2026-11-28T21:05:00.000000Z", "authorized-by": g["authorized-by"],
+                   "muxer": "matroskamux", "notice": version}
+        await rec.send(segment)
+        await people["alice"].send(segment)
+        self.assertEqual((await people["alice"].expect("error"))["code"], "wrong-role")
+        await rec.send(dict(segment, sha256="nothex"))
+        self.assertEqual((await rec.expect("error"))["code"], "bad-field")
+
         # Stop and end: recorders see the gate close.
         d.request_recording("m1", "stop")
         await gate_until(rec, False)
@@ -125,6 +145,14 @@ class FlowTest(unittest.TestCase):
         self.assertEqual(status, 404)
         for c in list(people.values()) + [dave]:
             await c.close()
+        segments = [r for r in ledger_records(d.state_dir) if r.get("type") == "segment"]
+        self.assertEqual(len(segments), 1)
+        self.assertIn("part1.mkv", json.dumps(segments[0]))
+        status, metrics, _ = d.http("GET", "/metrics", token=None)
+        self.assertIn('consentd_decisions_total{kind="accept"} 5', metrics)
+        self.assertIn('consentd_decisions_total{kind="withdraw"} 1', metrics)
+        self.assertRegex(metrics, r"consentd_gate_opens_total [1-9]")
+        self.assertRegex(metrics, r"consentd_ledger_ack_seconds_count [1-9]")
 
     def test_roles_and_tokens(self):
         run(self._roles())
