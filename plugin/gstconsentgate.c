@@ -765,16 +765,16 @@ stream_make_gap (GstConsentGate *self, GateStream *s, const BufferTimes *bt,
   GST_OBJECT_UNLOCK (self);
 
   if (!continuous) {
-    a->gap_event = gst_event_new_gap (GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
-                                                                     : s->segment.position,
-                                      GST_BUFFER_DURATION (buf));
+    pos = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : s->segment.position;
+    if (GST_CLOCK_TIME_IS_VALID (pos))
+      a->gap_event = gst_event_new_gap (pos, GST_BUFFER_DURATION (buf));
     return;
   }
   if (s->gap_sent)
     return;
   s->gap_sent = TRUE;
   pos = gst_segment_position_from_running_time (&s->segment, GST_FORMAT_TIME,
-                                                self->out_end - s->offset);
+                                                gate_output_end (self) - s->offset);
   if (!GST_CLOCK_TIME_IS_VALID (pos))
     pos = s->segment.start;
   (void) bt;
@@ -1040,7 +1040,8 @@ stream_flush (GstConsentGate *self, GateStream *s, gboolean start)
     s->eos = FALSE;
     s->position = GST_CLOCK_TIME_NONE;
     s->cur = 0;
-    s->done_id = self->next_interval_id;
+    /* rejoin the open interval, if any, at its next keyframe */
+    s->done_id = self->next_interval_id - (gate_is_open_ended (self) ? 1 : 0);
     s->need_keyframe = s->kind == STREAM_KIND_VIDEO;
     s->gap_sent = FALSE;
     gst_segment_init (&s->segment, GST_FORMAT_TIME);
@@ -1194,6 +1195,7 @@ gst_consent_gate_request_new_pad (GstElement *element, GstPadTemplate *templ, co
 {
   GstConsentGate *self = GST_CONSENT_GATE (element);
   GateStream *s;
+  guint index;
 
   (void) templ;
   (void) caps;
@@ -1203,7 +1205,17 @@ gst_consent_gate_request_new_pad (GstElement *element, GstPadTemplate *templ, co
     GST_WARNING_OBJECT (self, "at most %d streams per gate", MAX_STREAMS);
     return NULL;
   }
-  s = gate_stream_new (self, gate_pick_index (self, name));
+  index = gate_pick_index (self, name);
+  for (guint i = 0; i < self->streams->len; i++) {
+    GateStream *other = g_ptr_array_index (self->streams, i);
+    g_autofree char *n = g_strdup_printf ("sink_%u", index);
+    if (g_str_equal (GST_PAD_NAME (other->sinkpad), n)) {
+      g_mutex_unlock (&self->lock);
+      GST_WARNING_OBJECT (self, "pad %s already exists", n);
+      return NULL;
+    }
+  }
+  s = gate_stream_new (self, index);
   s->need_keyframe = TRUE;
   s->done_id = self->next_interval_id; /* a new stream joins at the next opening */
   g_ptr_array_add (self->streams, s);
@@ -1224,11 +1236,15 @@ gst_consent_gate_release_pad (GstElement *element, GstPad *pad)
   if (!s || pad != s->sinkpad)
     return;
   g_mutex_lock (&self->lock);
+  s->flushing = TRUE; /* wakes its streaming thread if it waits */
   g_ptr_array_remove (self->streams, s);
   gate_changed (self);
   g_mutex_unlock (&self->lock);
 
+  gst_pad_set_active (s->sinkpad, FALSE); /* waits for the streaming thread */
   gst_pad_set_active (s->srcpad, FALSE);
+  gst_pad_set_element_private (s->srcpad, NULL);
+  gst_pad_set_element_private (s->sinkpad, NULL);
   gst_element_remove_pad (element, s->srcpad);
   gst_element_remove_pad (element, s->sinkpad);
   g_free (s);

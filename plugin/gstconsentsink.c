@@ -32,8 +32,9 @@
  * error (e.g. a full disk) stops the recording with an error and removes the
  * unfinished file; no manifest is left half-written.
  *
- * Request pads: `video_%u` for video and `audio_%u` for audio, accepting
- * what the chosen muxer accepts. Request them all before the first interval
+ * Request pads: `video_%u` for video and `audio_%u` for audio (the pad, not
+ * the caps, says which stream is video: only video waits for a keyframe),
+ * accepting what the chosen muxer accepts on such a pad. Request them all before the first interval
  * opens: a stream added while an interval is being written joins the next
  * one.
  *
@@ -44,13 +45,18 @@
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 -e v4l2src ! videoconvert ! x264enc tune=zerolatency ! h264parse ! \
+ * gst-launch-1.0 -e \
  *   consentgate name=g server=ws://127.0.0.1:8480/v1/ws meeting=m1 \
- *   token-file=/etc/consentgate/recorder.token ! \
+ *     token-file=/etc/consentgate/recorder.token \
  *   consentsink name=s location=/var/lib/consentgate/recordings \
- *   policy-file=/etc/consentgate/policy.conf \
- *   pulsesrc ! audioconvert ! opusenc ! g. g. ! s.
- * ]|
+ *     policy-file=/etc/consentgate/policy.conf \
+ *   v4l2src ! videoconvert ! x264enc tune=zerolatency key-int-max=30 ! h264parse ! g.sink_0 \
+ *   g.src_0 ! queue ! s.video_0 \
+ *   pulsesrc ! audioconvert ! audioresample ! opusenc ! g.sink_1 \
+ *   g.src_1 ! queue ! s.audio_0
+ * ]| Records meeting m1 whenever everyone present has consented: each
+ * consented interval becomes `recordings/m1/<UTC start>-e<epoch>.mkv` plus
+ * its `.manifest.json`.
  */
 #include "consent-config.h"
 #include "gstconsentsink.h"
@@ -114,10 +120,16 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (consentsink, "consentsink", GST_RANK_NONE
                                                                 "consentsink", 0,
                                                                 "consent recording sink"));
 
-static GstStaticPadTemplate video_template =
-    GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
-static GstStaticPadTemplate audio_template =
-    GST_STATIC_PAD_TEMPLATE ("audio_%u", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
+/* Media types only, so that automatic linking picks the right template; the
+ * caps query narrows them to what the configured muxer accepts. */
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE (
+    "video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("video/x-h264; video/x-h265; video/x-vp8; video/x-vp9; video/x-av1; "
+                     "video/x-theora; video/mpeg; image/jpeg; video/x-raw"));
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE (
+    "audio_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("audio/x-opus; audio/mpeg; audio/x-vorbis; audio/x-flac; audio/x-ac3; "
+                     "audio/x-eac3; audio/x-alaw; audio/x-mulaw; audio/x-raw"));
 
 /* ---- errors ---- */
 

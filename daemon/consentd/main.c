@@ -109,7 +109,8 @@ on_ledger_failed(ConsentLedger *ledger, const GError *error, gpointer user_data)
   g_critical("the ledger failed: %s; every gate is closed and no consent is admitted",
              error ? error->message : "unknown error");
   d->ledger_failed = TRUE;
-  consentd_registry_fail_all(d->registry);
+  if (d->registry)
+    consentd_registry_fail_all(d->registry);
   sd_notify(0, "STATUS=ledger failed; consent is not admitted");
 }
 
