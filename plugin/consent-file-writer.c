@@ -39,8 +39,8 @@ report (ConsentFileWriter *self, const GError *error)
 static void
 report_errno (ConsentFileWriter *self, int e, const char *what)
 {
-  g_autoptr (GError) error = g_error_new (G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", what,
-                                          g_strerror (e));
+  g_autoptr (GError) error =
+      g_error_new (G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", what, g_strerror (e));
   report (self, error);
 }
 
@@ -57,7 +57,7 @@ consent_file_writer_render (GstBaseSink *sink, GstBuffer *buffer)
     return GST_FLOW_ERROR;
   while (done < map.size) {
     ssize_t n = pwrite (self->fd, map.data + done, map.size - done,
-                        (off_t) (self->position + done));
+                        (off_t)(self->position + done));
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
@@ -66,7 +66,7 @@ consent_file_writer_render (GstBaseSink *sink, GstBuffer *buffer)
       report_errno (self, e, "writing the recording failed");
       return GST_FLOW_ERROR;
     }
-    done += (gsize) n;
+    done += (gsize)n;
   }
   gst_buffer_unmap (buffer, &map);
   self->position += done;
@@ -80,25 +80,25 @@ consent_file_writer_event (GstBaseSink *sink, GstEvent *event)
   ConsentFileWriter *self = CONSENT_FILE_WRITER (sink);
 
   switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_SEGMENT: {
-      const GstSegment *segment;
-      gst_event_parse_segment (event, &segment);
-      if (segment->format == GST_FORMAT_BYTES)
-        self->position = segment->start;
-      break;
+  case GST_EVENT_SEGMENT: {
+    const GstSegment *segment;
+    gst_event_parse_segment (event, &segment);
+    if (segment->format == GST_FORMAT_BYTES)
+      self->position = segment->start;
+    break;
+  }
+  case GST_EVENT_EOS:
+    if (!self->reported) {
+      /* durable before anyone (manifest, ledger) says it exists; a failed
+       * fsync is never retried */
+      if (fsync (self->fd) != 0)
+        report_errno (self, errno, "making the recording durable (fsync) failed");
+      else
+        report (self, NULL);
     }
-    case GST_EVENT_EOS:
-      if (!self->reported) {
-        /* durable before anyone (manifest, ledger) says it exists; a failed
-         * fsync is never retried */
-        if (fsync (self->fd) != 0)
-          report_errno (self, errno, "making the recording durable (fsync) failed");
-        else
-          report (self, NULL);
-      }
-      break;
-    default:
-      break;
+    break;
+  default:
+    break;
   }
   return GST_BASE_SINK_CLASS (consent_file_writer_parent_class)->event (sink, event);
 }
@@ -124,9 +124,9 @@ consent_file_writer_class_init (ConsentFileWriterClass *klass)
   GstBaseSinkClass *sink_class = GST_BASE_SINK_CLASS (klass);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_set_static_metadata (element_class, "Consent file writer", "Sink/File",
-                                         "Writes one recording to a file descriptor",
-                                         "consentgate project");
+  gst_element_class_set_static_metadata (
+      element_class, "Consent file writer", "Sink/File",
+      "Writes one recording to a file descriptor", "consentgate project");
   sink_class->render = consent_file_writer_render;
   sink_class->event = consent_file_writer_event;
   sink_class->query = consent_file_writer_query;

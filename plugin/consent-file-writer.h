@@ -13,7 +13,8 @@ G_BEGIN_DECLS
  * reporting. Internal to consentsink; not registered as a factory.
  */
 #define CONSENT_TYPE_FILE_WRITER (consent_file_writer_get_type ())
-G_DECLARE_FINAL_TYPE (ConsentFileWriter, consent_file_writer, CONSENT, FILE_WRITER, GstBaseSink)
+G_DECLARE_FINAL_TYPE (ConsentFileWriter, consent_file_writer, CONSENT, FILE_WRITER,
+                      GstBaseSink)
 
 /**
  * ConsentFileWriterDone:

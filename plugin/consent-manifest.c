@@ -35,14 +35,15 @@ consent_manifest_to_json (const ConsentManifest *manifest)
 
   json_object_object_add (o, "version", json_object_new_int (MANIFEST_VERSION));
   json_object_object_add (o, "file", json_object_new_string (manifest->file_name));
-  json_object_object_add (o, "size", json_object_new_int64 ((gint64) r->size));
+  json_object_object_add (o, "size", json_object_new_int64 ((gint64)r->size));
   json_object_object_add (o, "sha256", json_object_new_string (r->sha256));
-  json_object_object_add (o, "duration_ns", json_object_new_int64 ((gint64) r->duration_ns));
+  json_object_object_add (o, "duration_ns",
+                          json_object_new_int64 ((gint64)r->duration_ns));
   json_object_object_add (o, "start_utc", json_object_new_string (r->start_utc));
   json_object_object_add (o, "end_utc", json_object_new_string (r->end_utc));
   json_object_object_add (o, "meeting", json_object_new_string (manifest->meeting));
   json_object_object_add (o, "participant", string_or_null (manifest->participant));
-  json_object_object_add (o, "epoch", json_object_new_int64 ((gint64) r->epoch));
+  json_object_object_add (o, "epoch", json_object_new_int64 ((gint64)r->epoch));
   json_object_object_add (o, "authorized_by", strv_to_json (r->authorized_by));
   json_object_object_add (o, "present", strv_to_json (r->present));
   json_object_object_add (o, "notice_version", string_or_null (r->notice_version));
@@ -63,7 +64,7 @@ write_all (int fd, const char *data, gsize len)
       return FALSE;
     }
     data += n;
-    len -= (gsize) n;
+    len -= (gsize)n;
   }
   return TRUE;
 }
@@ -71,8 +72,8 @@ write_all (int fd, const char *data, gsize len)
 static gboolean
 fail (GError **error, int e, const char *dir_path, const char *name, const char *what)
 {
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s manifest '%s/%s' failed: %s",
-               what, dir_path, name, g_strerror (e));
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+               "%s manifest '%s/%s' failed: %s", what, dir_path, name, g_strerror (e));
   return FALSE;
 }
 
@@ -127,19 +128,20 @@ consent_file_sha256 (int fd, char **hex, guint64 *size, GError **error)
   guint64 off = 0;
 
   for (;;) {
-    ssize_t n = pread (fd, buf, 64 * 1024, (off_t) off);
+    ssize_t n = pread (fd, buf, 64 * 1024, (off_t)off);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
       int e = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
-                   "reading the recording back for its sha256 failed: %s", g_strerror (e));
+                   "reading the recording back for its sha256 failed: %s",
+                   g_strerror (e));
       return FALSE;
     }
     if (n == 0)
       break;
     g_checksum_update (sum, buf, n);
-    off += (guint64) n;
+    off += (guint64)n;
   }
   *hex = g_strdup (g_checksum_get_string (sum));
   *size = off;

@@ -29,10 +29,12 @@ char *consent_manifest_to_json (const ConsentManifest *manifest);
 gboolean consent_manifest_write (int dir_fd, const char *dir_path,
                                  const ConsentManifest *manifest, GError **error);
 
-/** consent_manifest_unlink: removes @file_name's manifest and its temporary file, if any. */
+/** consent_manifest_unlink: removes @file_name's manifest and its temporary file, if any.
+ */
 void consent_manifest_unlink (int dir_fd, const char *file_name);
 
-/** consent_file_sha256: hex sha256 and size of the whole file behind @fd (read with pread). */
+/** consent_file_sha256: hex sha256 and size of the whole file behind @fd (read with
+ * pread). */
 gboolean consent_file_sha256 (int fd, char **hex, guint64 *size, GError **error);
 
 G_END_DECLS

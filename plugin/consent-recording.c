@@ -86,7 +86,7 @@ make_muxer (const char *muxer, guint serial, GError **error)
   }
   /* fragmented mp4: every fragment is self-contained, so a cut file plays */
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (mux), "fragment-duration"))
-    g_object_set (mux, "fragment-duration", (guint) MP4_FRAGMENT_MS, NULL);
+    g_object_set (mux, "fragment-duration", (guint)MP4_FRAGMENT_MS, NULL);
   return mux;
 }
 
@@ -129,13 +129,15 @@ finalize_file (ConsentRecording *rec, GstStructure **message, GError **error)
       .start_utc = rec->start_utc,
       .end_utc = end_utc,
       .duration_ns = duration,
-      .authorized_by = (const char *const *) rec->authorized_by,
-      .present = (const char *const *) rec->present,
+      .authorized_by = (const char *const *)rec->authorized_by,
+      .present = (const char *const *)rec->present,
       .notice_version = rec->notice_version,
       .muxer = rec->muxer_name,
   };
-  manifest = (ConsentManifest){.report = &report, .file_name = rec->file_name,
-                               .meeting = rec->meeting, .participant = rec->participant};
+  manifest = (ConsentManifest){.report = &report,
+                               .file_name = rec->file_name,
+                               .meeting = rec->meeting,
+                               .participant = rec->participant};
   if (!consent_manifest_write (rec->dir_fd, rec->dir_path, &manifest, error))
     return FALSE;
 
@@ -152,10 +154,10 @@ finalize_file (ConsentRecording *rec, GstStructure **message, GError **error)
   {
     g_autofree char *mpath = g_strdup_printf ("%s.manifest.json", rec->path);
     *message = gst_structure_new ("consent-segment", "location", G_TYPE_STRING, rec->path,
-                                  "manifest", G_TYPE_STRING, mpath, "sha256", G_TYPE_STRING,
-                                  sha256, "size", G_TYPE_UINT64, size, "epoch", G_TYPE_UINT64,
-                                  rec->epoch, "duration", G_TYPE_UINT64, (guint64) duration,
-                                  NULL);
+                                  "manifest", G_TYPE_STRING, mpath, "sha256",
+                                  G_TYPE_STRING, sha256, "size", G_TYPE_UINT64, size,
+                                  "epoch", G_TYPE_UINT64, rec->epoch, "duration",
+                                  G_TYPE_UINT64, (guint64)duration, NULL);
   }
   return TRUE;
 }
@@ -184,14 +186,15 @@ static gboolean
 open_file (ConsentRecording *rec, const ConsentRecordingParams *params, GDateTime *start,
            GError **error)
 {
-  rec->dir_fd = consent_storage_open_meeting_dir (params->location_fd, params->location,
-                                                  rec->meeting, params->allow_network, error);
+  rec->dir_fd = consent_storage_open_meeting_dir (
+      params->location_fd, params->location, rec->meeting, params->allow_network, error);
   if (rec->dir_fd < 0)
     return FALSE;
   rec->dir_path = g_build_filename (params->location, rec->meeting, NULL);
   rec->file_name = file_name_for (start, rec->epoch, extension_for (params->muxer));
   rec->path = g_build_filename (rec->dir_path, rec->file_name, NULL);
-  rec->fd = consent_storage_create_file (rec->dir_fd, rec->dir_path, rec->file_name, error);
+  rec->fd =
+      consent_storage_create_file (rec->dir_fd, rec->dir_path, rec->file_name, error);
   if (rec->fd < 0) {
     g_clear_pointer (&rec->file_name, g_free); /* not ours: never remove it */
     return FALSE;
@@ -200,7 +203,8 @@ open_file (ConsentRecording *rec, const ConsentRecordingParams *params, GDateTim
 }
 
 static gboolean
-build_elements (ConsentRecording *rec, const ConsentRecordingParams *params, GError **error)
+build_elements (ConsentRecording *rec, const ConsentRecordingParams *params,
+                GError **error)
 {
   g_autofree char *wname = g_strdup_printf ("writer%u", params->serial);
 
@@ -213,8 +217,8 @@ build_elements (ConsentRecording *rec, const ConsentRecordingParams *params, GEr
   gst_object_ref (rec->writer);
   gst_bin_add_many (rec->bin, rec->mux, rec->writer, NULL);
   if (!gst_element_link (rec->mux, rec->writer)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link muxer '%s' to the writer",
-                 params->muxer);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                 "cannot link muxer '%s' to the writer", params->muxer);
     return FALSE;
   }
   return TRUE;
@@ -237,8 +241,8 @@ consent_recording_new (const ConsentRecordingParams *params, const ConsentGateIn
   rec->participant = g_strdup (info->participant);
   rec->notice_version = g_strdup (info->notice_version);
   rec->muxer_name = g_strdup (params->muxer);
-  rec->authorized_by = g_strdupv ((char **) info->authorized_by);
-  rec->present = g_strdupv ((char **) info->present);
+  rec->authorized_by = g_strdupv ((char **)info->authorized_by);
+  rec->present = g_strdupv ((char **)info->present);
   rec->source = info->source ? g_object_ref (info->source) : NULL;
   rec->start_utc = consent_format_utc_iso (start);
   rec->bin = gst_object_ref (params->bin);
@@ -286,8 +290,8 @@ consent_recording_add_stream (ConsentRecording *rec, gboolean video, GstPad *ups
   gst_pad_set_query_function (feed, feed_query);
   gst_pad_set_active (feed, TRUE);
   if (gst_pad_link (feed, muxpad) != GST_PAD_LINK_OK) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link a stream to muxer '%s'",
-                 rec->muxer_name);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                 "cannot link a stream to muxer '%s'", rec->muxer_name);
     gst_object_unref (feed);
     return NULL;
   }

@@ -44,17 +44,19 @@ typedef struct {
  * directory.
  */
 ConsentRecording *consent_recording_new (const ConsentRecordingParams *params,
-                                         const ConsentGateInfo *info, ConsentRecordingDone done,
-                                         gpointer user_data, GError **error);
+                                         const ConsentGateInfo *info,
+                                         ConsentRecordingDone done, gpointer user_data,
+                                         GError **error);
 
 /** consent_recording_add_stream: a muxer pad for one stream; returns the (active) pad
  * to push into (transfer none, owned by @rec). @upstream answers its queries. */
-GstPad *consent_recording_add_stream (ConsentRecording *rec, gboolean video, GstPad *upstream,
-                                      GError **error);
+GstPad *consent_recording_add_stream (ConsentRecording *rec, gboolean video,
+                                      GstPad *upstream, GError **error);
 /** consent_recording_start: brings the muxer and writer to the bin's state. */
 void consent_recording_start (ConsentRecording *rec);
-/** consent_recording_teardown: stops and removes the elements, closes the fds (idempotent,
- * not from a streaming thread of the recording). An unfinished file stays as it is. */
+/** consent_recording_teardown: stops and removes the elements, closes the fds
+ * (idempotent, not from a streaming thread of the recording). An unfinished file stays as
+ * it is. */
 void consent_recording_teardown (ConsentRecording *rec);
 
 ConsentRecording *consent_recording_ref (ConsentRecording *rec);

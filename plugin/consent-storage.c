@@ -37,23 +37,12 @@ static const struct {
   guint64 magic;
   const char *name;
 } network_filesystems[] = {
-    {0x6969, "nfs"},
-    {0xFF534D42, "cifs"},
-    {0xFE534D42, "smb2"},
-    {0x517B, "smb"},
-    {0x65735546, "fuse"},
-    {0x00C36400, "ceph"},
-    {0x01021997, "9p"},
-    {0x73757245, "coda"},
-    {0x5346414F, "afs"},
-    {0x6B414653, "afs"},
-    {0x564C, "ncp"},
-    {0x7461636F, "ocfs2"},
-    {0x01161970, "gfs2"},
-    {0x0BD00BD0, "lustre"},
-    {0x20030528, "orangefs"},
-    {0x47504653, "gpfs"},
-    {0x013111A8, "ibrix"},
+    {0x6969, "nfs"},      {0xFF534D42, "cifs"},   {0xFE534D42, "smb2"},
+    {0x517B, "smb"},      {0x65735546, "fuse"},   {0x00C36400, "ceph"},
+    {0x01021997, "9p"},   {0x73757245, "coda"},   {0x5346414F, "afs"},
+    {0x6B414653, "afs"},  {0x564C, "ncp"},        {0x7461636F, "ocfs2"},
+    {0x01161970, "gfs2"}, {0x0BD00BD0, "lustre"}, {0x20030528, "orangefs"},
+    {0x47504653, "gpfs"}, {0x013111A8, "ibrix"},
 };
 
 const char *
@@ -73,10 +62,11 @@ consent_storage_check_fs_type (guint64 f_type, const char *path, gboolean allow_
 
   if (!name || allow_network)
     return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-               "storage location '%s' is on a network filesystem (%s, f_type 0x%" G_GINT64_MODIFIER
-               "x); set allow-network-filesystems=true in the policy's [storage] group to permit",
-               path, name, f_type);
+  g_set_error (
+      error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+      "storage location '%s' is on a network filesystem (%s, f_type 0x%" G_GINT64_MODIFIER
+      "x); set allow-network-filesystems=true in the policy's [storage] group to permit",
+      path, name, f_type);
   return FALSE;
 }
 
@@ -92,7 +82,8 @@ check_fd_fs (int fd, const char *path, gboolean allow_network, GError **error)
                  g_strerror (e));
     return FALSE;
   }
-  return consent_storage_check_fs_type ((guint64) (gulong) st.f_type, path, allow_network, error);
+  return consent_storage_check_fs_type ((guint64)(gulong)st.f_type, path, allow_network,
+                                        error);
 }
 
 /* Lexical normalisation of an absolute path: removes ".", "" and resolves
@@ -115,7 +106,7 @@ normalize_path (const char *path)
     g_ptr_array_add (out, *p);
   }
   for (guint i = 0; i < out->len; i++)
-    g_string_append_printf (s, "/%s", (const char *) out->pdata[i]);
+    g_string_append_printf (s, "/%s", (const char *)out->pdata[i]);
   if (s->len == 0)
     g_string_append_c (s, '/');
   return g_string_free (s, FALSE);
@@ -172,9 +163,10 @@ find_root (const ConsentPolicy *policy, const char *location, const char *lex,
                  location, roots, lex);
     return NULL;
   }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-               "storage location '%s' is outside every storage root allowed by the policy (%s)",
-               location, roots);
+  g_set_error (
+      error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+      "storage location '%s' is outside every storage root allowed by the policy (%s)",
+      location, roots);
   return NULL;
 }
 
@@ -204,10 +196,11 @@ check_components (const char *location, const char *lex, const char *lex_root,
     if (S_ISLNK (st.st_mode)) {
       g_autofree char *target = realpath (cur->str, NULL);
       if (!target || !path_is_under (target, real_root)) {
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                     "storage location '%s': component '%s' is a symbolic link leading out of "
-                     "storage root '%s'",
-                     location, cur->str, real_root);
+        g_set_error (
+            error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+            "storage location '%s': component '%s' is a symbolic link leading out of "
+            "storage root '%s'",
+            location, cur->str, real_root);
         return FALSE;
       }
     }
@@ -237,12 +230,13 @@ open_beneath (const char *location, const char *real_root, const char *real_loc,
     next = openat (fd, *p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0) {
       int e = errno;
-      g_set_error (error, G_IO_ERROR,
-                   e == ELOOP || e == ENOTDIR ? G_IO_ERROR_PERMISSION_DENIED
-                                              : g_io_error_from_errno (e),
-                   "storage location '%s' changed while it was opened ('%s' is no longer a "
-                   "directory): %s",
-                   location, *p, g_strerror (e));
+      g_set_error (
+          error, G_IO_ERROR,
+          e == ELOOP || e == ENOTDIR ? G_IO_ERROR_PERMISSION_DENIED
+                                     : g_io_error_from_errno (e),
+          "storage location '%s' changed while it was opened ('%s' is no longer a "
+          "directory): %s",
+          location, *p, g_strerror (e));
       close (fd);
       return -1;
     }
@@ -262,7 +256,8 @@ consent_storage_open_location (const ConsentPolicy *policy, const char *location
 
   if (!location || !g_path_is_absolute (location)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "storage location '%s' is not an absolute path", location ? location : "");
+                 "storage location '%s' is not an absolute path",
+                 location ? location : "");
     return -1;
   }
   lex = normalize_path (location);
@@ -294,8 +289,9 @@ consent_storage_open_location (const ConsentPolicy *policy, const char *location
 }
 
 int
-consent_storage_open_meeting_dir (int location_fd, const char *location, const char *meeting,
-                                  gboolean allow_network, GError **error)
+consent_storage_open_meeting_dir (int location_fd, const char *location,
+                                  const char *meeting, gboolean allow_network,
+                                  GError **error)
 {
   g_autofree char *path = NULL;
   struct stat st;
@@ -319,10 +315,11 @@ consent_storage_open_meeting_dir (int location_fd, const char *location, const c
   if (fd < 0) {
     int e = errno;
     if (e == ELOOP || e == ENOTDIR)
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                   "meeting directory '%s' is a symbolic link or not a directory; refusing to "
-                   "follow it",
-                   path);
+      g_set_error (
+          error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+          "meeting directory '%s' is a symbolic link or not a directory; refusing to "
+          "follow it",
+          path);
     else
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
                    "cannot open meeting directory '%s': %s", path, g_strerror (e));
@@ -330,11 +327,13 @@ consent_storage_open_meeting_dir (int location_fd, const char *location, const c
   }
   /* A directory made by someone else with looser bits is tightened, never
    * loosened: recordings are owner and group only. */
-  if (fstat (fd, &st) == 0 && (st.st_mode & 027) != 0 && fchmod (fd, st.st_mode & 0750) != 0) {
+  if (fstat (fd, &st) == 0 && (st.st_mode & 027) != 0 &&
+      fchmod (fd, st.st_mode & 0750) != 0) {
     int e = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
-                 "meeting directory '%s' has mode %04o and cannot be restricted to 0750: %s",
-                 path, (unsigned) (st.st_mode & 07777), g_strerror (e));
+    g_set_error (
+        error, G_IO_ERROR, g_io_error_from_errno (e),
+        "meeting directory '%s' has mode %04o and cannot be restricted to 0750: %s", path,
+        (unsigned)(st.st_mode & 07777), g_strerror (e));
     close (fd);
     return -1;
   }
@@ -349,18 +348,21 @@ int
 consent_storage_create_file (int dir_fd, const char *dir_path, const char *name,
                              GError **error)
 {
-  int fd = openat (dir_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+  int fd =
+      openat (dir_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 
   if (fd < 0) {
     int e = errno;
     if (e == EEXIST)
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                   "recording file '%s/%s' already exists; consentsink never overwrites or "
-                   "reuses a file",
-                   dir_path, name);
+      g_set_error (
+          error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+          "recording file '%s/%s' already exists; consentsink never overwrites or "
+          "reuses a file",
+          dir_path, name);
     else
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
-                   "cannot create recording file '%s/%s': %s", dir_path, name, g_strerror (e));
+                   "cannot create recording file '%s/%s': %s", dir_path, name,
+                   g_strerror (e));
     return -1;
   }
   return fd;
@@ -420,18 +422,18 @@ walk_sink (GstPad *sinkpad, GstElement **offender, guint depth)
     gboolean done = FALSE;
     while (!done && ok) {
       switch (gst_iterator_next (it, &v)) {
-        case GST_ITERATOR_OK:
-          ok = walk_src (g_value_get_object (&v), offender, depth + 1);
-          g_value_reset (&v);
-          break;
-        case GST_ITERATOR_RESYNC:
-          /* the pads changed under us: fail closed rather than guess */
-          ok = FALSE;
-          set_offender (offender, element);
-          break;
-        default:
-          done = TRUE;
-          break;
+      case GST_ITERATOR_OK:
+        ok = walk_src (g_value_get_object (&v), offender, depth + 1);
+        g_value_reset (&v);
+        break;
+      case GST_ITERATOR_RESYNC:
+        /* the pads changed under us: fail closed rather than guess */
+        ok = FALSE;
+        set_offender (offender, element);
+        break;
+      default:
+        done = TRUE;
+        break;
       }
     }
     g_value_unset (&v);

@@ -58,8 +58,8 @@ int consent_storage_open_meeting_dir (int location_fd, const char *location,
 
 /**
  * consent_storage_create_file:
- * Creates @name in @dir_fd (read-write, to hash it back) with O_CREAT|O_EXCL|O_NOFOLLOW and mode 0640.
- * Returns the fd or -1 with @error (an existing file is never reused).
+ * Creates @name in @dir_fd (read-write, to hash it back) with O_CREAT|O_EXCL|O_NOFOLLOW
+ * and mode 0640. Returns the fd or -1 with @error (an existing file is never reused).
  */
 int consent_storage_create_file (int dir_fd, const char *dir_path, const char *name,
                                  GError **error);

@@ -34,8 +34,8 @@
  *
  * Request pads: `video_%u` for video and `audio_%u` for audio (the pad, not
  * the caps, says which stream is video: only video waits for a keyframe),
- * accepting what the chosen muxer accepts on such a pad. Request them all before the first interval
- * opens: a stream added while an interval is being written joins the next
+ * accepting what the chosen muxer accepts on such a pad. Request them all before the
+ * first interval opens: a stream added while an interval is being written joins the next
  * one.
  *
  * Crash tolerance: matroskamux (the default) writes clusters as it goes and
@@ -50,7 +50,8 @@
  *     token-file=/etc/consentgate/recorder.token \
  *   consentsink name=s location=/var/lib/consentgate/recordings \
  *     policy-file=/etc/consentgate/policy.conf \
- *   v4l2src ! videoconvert ! x264enc tune=zerolatency key-int-max=30 ! h264parse ! g.sink_0 \
+ *   v4l2src ! videoconvert ! x264enc tune=zerolatency key-int-max=30 ! h264parse !
+ * g.sink_0 \
  *   g.src_0 ! queue ! s.video_0 \
  *   pulsesrc ! audioconvert ! audioresample ! opusenc ! g.sink_1 \
  *   g.src_1 ! queue ! s.audio_0
@@ -104,9 +105,10 @@ struct _GstConsentSink {
   /* running state */
   ConsentPolicy *policy;
   int location_fd;
-  GList *streams;       /* SinkStream* */
-  GList *recordings;    /* ConsentRecording* not yet torn down */
-  ConsentRecording *current; /* (owned) the one streams open into; NULL between intervals */
+  GList *streams;    /* SinkStream* */
+  GList *recordings; /* ConsentRecording* not yet torn down */
+  ConsentRecording
+      *current; /* (owned) the one streams open into; NULL between intervals */
   guint serial;
   guint pending_teardowns; /* scheduled teardown_async calls not yet done */
   guint video_pads, audio_pads;
@@ -114,11 +116,10 @@ struct _GstConsentSink {
 };
 
 G_DEFINE_FINAL_TYPE (GstConsentSink, gst_consent_sink, GST_TYPE_BIN);
-GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (consentsink, "consentsink", GST_RANK_NONE,
-                                       GST_TYPE_CONSENT_SINK,
-                                       GST_DEBUG_CATEGORY_INIT (gst_consent_sink_debug,
-                                                                "consentsink", 0,
-                                                                "consent recording sink"));
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (
+    consentsink, "consentsink", GST_RANK_NONE, GST_TYPE_CONSENT_SINK,
+    GST_DEBUG_CATEGORY_INIT (gst_consent_sink_debug, "consentsink", 0,
+                             "consent recording sink"));
 
 /* Media types only, so that automatic linking picks the right template; the
  * caps query narrows them to what the configured muxer accepts. */
@@ -128,8 +129,9 @@ static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE (
                      "video/x-theora; video/mpeg; image/jpeg; video/x-raw"));
 static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE (
     "audio_%u", GST_PAD_SINK, GST_PAD_REQUEST,
-    GST_STATIC_CAPS ("audio/x-opus; audio/mpeg; audio/x-vorbis; audio/x-flac; audio/x-ac3; "
-                     "audio/x-eac3; audio/x-alaw; audio/x-mulaw; audio/x-raw"));
+    GST_STATIC_CAPS (
+        "audio/x-opus; audio/mpeg; audio/x-vorbis; audio/x-flac; audio/x-ac3; "
+        "audio/x-eac3; audio/x-alaw; audio/x-mulaw; audio/x-raw"));
 
 /* ---- errors ---- */
 
@@ -173,28 +175,28 @@ sink_query (GstPad *pad, GstObject *parent, GstQuery *query)
   SinkStream *s = gst_pad_get_element_private (pad);
 
   switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_CAPS: {
-      g_autoptr (GstCaps) caps = muxer_caps (self, s->video);
-      GstCaps *filter;
-      gst_query_parse_caps (query, &filter);
-      if (filter) {
-        GstCaps *res = gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
-        gst_query_set_caps_result (query, res);
-        gst_caps_unref (res);
-      } else {
-        gst_query_set_caps_result (query, caps);
-      }
-      return TRUE;
+  case GST_QUERY_CAPS: {
+    g_autoptr (GstCaps) caps = muxer_caps (self, s->video);
+    GstCaps *filter;
+    gst_query_parse_caps (query, &filter);
+    if (filter) {
+      GstCaps *res = gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
+      gst_query_set_caps_result (query, res);
+      gst_caps_unref (res);
+    } else {
+      gst_query_set_caps_result (query, caps);
     }
-    case GST_QUERY_ACCEPT_CAPS: {
-      g_autoptr (GstCaps) caps = muxer_caps (self, s->video);
-      GstCaps *c;
-      gst_query_parse_accept_caps (query, &c);
-      gst_query_set_accept_caps_result (query, gst_caps_can_intersect (c, caps));
-      return TRUE;
-    }
-    default:
-      return gst_pad_query_default (pad, parent, query);
+    return TRUE;
+  }
+  case GST_QUERY_ACCEPT_CAPS: {
+    g_autoptr (GstCaps) caps = muxer_caps (self, s->video);
+    GstCaps *c;
+    gst_query_parse_accept_caps (query, &c);
+    gst_query_set_accept_caps_result (query, gst_caps_can_intersect (c, caps));
+    return TRUE;
+  }
+  default:
+    return gst_pad_query_default (pad, parent, query);
   }
 }
 
@@ -204,7 +206,7 @@ static gboolean
 all_eos_locked (GstConsentSink *self)
 {
   for (GList *l = self->streams; l; l = l->next)
-    if (!((SinkStream *) l->data)->eos)
+    if (!((SinkStream *)l->data)->eos)
       return FALSE;
   return self->streams != NULL;
 }
@@ -223,7 +225,8 @@ maybe_post_eos (GstConsentSink *self)
     self->eos_posted = TRUE;
   g_mutex_unlock (&self->lock);
   if (post)
-    gst_element_post_message (GST_ELEMENT (self), gst_message_new_eos (GST_OBJECT (self)));
+    gst_element_post_message (GST_ELEMENT (self),
+                              gst_message_new_eos (GST_OBJECT (self)));
 }
 
 /* ---- recordings ---- */
@@ -281,7 +284,8 @@ on_recording_done (ConsentRecording *rec, const GError *error, GstStructure *mes
 /* Creates the recording of a new interval and links every live stream into
  * it (a muxer's streams are fixed once it has written its header). */
 static ConsentRecording *
-create_recording_locked (GstConsentSink *self, const ConsentGateInfo *info, GError **error)
+create_recording_locked (GstConsentSink *self, const ConsentGateInfo *info,
+                         GError **error)
 {
   g_autoptr (ConsentRecording) rec = NULL;
   ConsentRecordingParams params = {
@@ -331,11 +335,12 @@ create_recording_locked (GstConsentSink *self, const ConsentGateInfo *info, GErr
 
 /* Sticky events that make the muxer see a fresh stream starting at 0. */
 static void
-push_stream_head (GstConsentSink *self, SinkStream *s, ConsentRecording *rec, GstPad *feed)
+push_stream_head (GstConsentSink *self, SinkStream *s, ConsentRecording *rec,
+                  GstPad *feed)
 {
-  g_autofree char *id = g_strdup_printf ("consentsink/%" G_GUINT64_FORMAT "/%s",
-                                         consent_recording_get_epoch (rec),
-                                         GST_PAD_NAME (s->pad));
+  g_autofree char *id =
+      g_strdup_printf ("consentsink/%" G_GUINT64_FORMAT "/%s",
+                       consent_recording_get_epoch (rec), GST_PAD_NAME (s->pad));
   GstEvent *start = gst_event_new_stream_start (id);
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (s->pad);
   GstSegment segment;
@@ -365,8 +370,10 @@ handle_open (GstConsentSink *self, SinkStream *s, const ConsentGateInfo *info)
         feed = gst_object_ref (s->feed);
         s->opened = TRUE;
       } else {
-        GST_WARNING_OBJECT (self, "%s joins no recording in epoch %" G_GUINT64_FORMAT
-                            " (added after it started)", GST_PAD_NAME (s->pad), info->epoch);
+        GST_WARNING_OBJECT (self,
+                            "%s joins no recording in epoch %" G_GUINT64_FORMAT
+                            " (added after it started)",
+                            GST_PAD_NAME (s->pad), info->epoch);
       }
       break;
     }
@@ -422,7 +429,7 @@ handle_close (GstConsentSink *self, SinkStream *s)
     return;
   }
   for (GList *l = self->streams; l; l = l->next)
-    if (((SinkStream *) l->data)->rec == rec)
+    if (((SinkStream *)l->data)->rec == rec)
       last = FALSE;
   if (last && self->current == rec) {
     current = g_steal_pointer (&self->current);
@@ -542,35 +549,35 @@ sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
   gboolean ret = TRUE;
 
   switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_SEGMENT:
-      gst_event_copy_segment (event, &s->segment);
-      break;
-    case GST_EVENT_CAPS:
-      ret = forward_caps (self, s, event);
-      break;
-    case GST_EVENT_CUSTOM_DOWNSTREAM:
-      if (consent_gate_event_parse (event, &info)) {
-        GST_DEBUG_OBJECT (pad, "consent-gate %s epoch %" G_GUINT64_FORMAT,
-                          info.open ? "open" : "closed", info.epoch);
-        if (info.open)
-          ret = handle_open (self, s, &info);
-        else
-          handle_close (self, s);
-      }
-      break;
-    case GST_EVENT_EOS:
-      handle_close (self, s);
-      g_mutex_lock (&self->lock);
-      s->eos = TRUE;
-      g_mutex_unlock (&self->lock);
-      maybe_post_eos (self);
-      break;
-    case GST_EVENT_FLUSH_STOP:
-      gst_segment_init (&s->segment, GST_FORMAT_UNDEFINED);
-      break;
-    default:
-      /* stream-start, tags, gaps, flushes: the muxer gets its own */
-      break;
+  case GST_EVENT_SEGMENT:
+    gst_event_copy_segment (event, &s->segment);
+    break;
+  case GST_EVENT_CAPS:
+    ret = forward_caps (self, s, event);
+    break;
+  case GST_EVENT_CUSTOM_DOWNSTREAM:
+    if (consent_gate_event_parse (event, &info)) {
+      GST_DEBUG_OBJECT (pad, "consent-gate %s epoch %" G_GUINT64_FORMAT,
+                        info.open ? "open" : "closed", info.epoch);
+      if (info.open)
+        ret = handle_open (self, s, &info);
+      else
+        handle_close (self, s);
+    }
+    break;
+  case GST_EVENT_EOS:
+    handle_close (self, s);
+    g_mutex_lock (&self->lock);
+    s->eos = TRUE;
+    g_mutex_unlock (&self->lock);
+    maybe_post_eos (self);
+    break;
+  case GST_EVENT_FLUSH_STOP:
+    gst_segment_init (&s->segment, GST_FORMAT_UNDEFINED);
+    break;
+  default:
+    /* stream-start, tags, gaps, flushes: the muxer gets its own */
+    break;
   }
   gst_event_unref (event);
   return ret;
@@ -649,9 +656,9 @@ start (GstConsentSink *self)
   else
     policy = consent_policy_new_default (NULL);
   if (!policy) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-                       ("cannot load policy file '%s': %s", self->policy_file, error->message),
-                       (NULL));
+    GST_ELEMENT_ERROR (
+        self, RESOURCE, OPEN_READ,
+        ("cannot load policy file '%s': %s", self->policy_file, error->message), (NULL));
     return FALSE;
   }
   if (!self->location) {
@@ -669,7 +676,7 @@ start (GstConsentSink *self)
   self->location_fd = fd;
   self->flushing = self->failed = self->eos_posted = FALSE;
   for (GList *l = self->streams; l; l = l->next)
-    ((SinkStream *) l->data)->eos = FALSE;
+    ((SinkStream *)l->data)->eos = FALSE;
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -693,11 +700,12 @@ stop (GstConsentSink *self)
   g_mutex_unlock (&self->lock);
 
   for (GList *l = recordings; l; l = l->next) {
-    GST_WARNING_OBJECT (self, "stopped while writing %s; it has no manifest",
-                        consent_recording_get_path (l->data));
+    if (!consent_recording_has_failed (l->data))
+      GST_WARNING_OBJECT (self, "stopped while writing %s; it has no manifest",
+                          consent_recording_get_path (l->data));
     consent_recording_teardown (l->data);
   }
-  g_list_free_full (recordings, (GDestroyNotify) consent_recording_unref);
+  g_list_free_full (recordings, (GDestroyNotify)consent_recording_unref);
 
   g_mutex_lock (&self->lock);
   /* a stopped sink holds no file or directory open: wait for the
@@ -718,20 +726,21 @@ gst_consent_sink_change_state (GstElement *element, GstStateChange transition)
   GstStateChangeReturn ret;
 
   switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-      if (!start (self))
-        return GST_STATE_CHANGE_FAILURE;
-      break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-      g_mutex_lock (&self->lock);
-      self->flushing = TRUE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
-      break;
-    default:
-      break;
+  case GST_STATE_CHANGE_READY_TO_PAUSED:
+    if (!start (self))
+      return GST_STATE_CHANGE_FAILURE;
+    break;
+  case GST_STATE_CHANGE_PAUSED_TO_READY:
+    g_mutex_lock (&self->lock);
+    self->flushing = TRUE;
+    g_cond_broadcast (&self->cond);
+    g_mutex_unlock (&self->lock);
+    break;
+  default:
+    break;
   }
-  ret = GST_ELEMENT_CLASS (gst_consent_sink_parent_class)->change_state (element, transition);
+  ret = GST_ELEMENT_CLASS (gst_consent_sink_parent_class)
+            ->change_state (element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
     stop (self);
   if (ret == GST_STATE_CHANGE_FAILURE && transition == GST_STATE_CHANGE_READY_TO_PAUSED)
@@ -744,7 +753,8 @@ gst_consent_sink_change_state (GstElement *element, GstStateChange transition)
 static void
 gst_consent_sink_handle_message (GstBin *bin, GstMessage *message)
 {
-  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS && GST_MESSAGE_SRC (message) != GST_OBJECT (bin)) {
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS &&
+      GST_MESSAGE_SRC (message) != GST_OBJECT (bin)) {
     gst_message_unref (message);
     return;
   }
@@ -772,23 +782,23 @@ gst_consent_sink_set_property (GObject *object, guint prop_id, const GValue *val
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_LOCATION:
-      g_free (self->location);
-      self->location = g_value_dup_string (value);
-      break;
-    case PROP_POLICY_FILE:
-      g_free (self->policy_file);
-      self->policy_file = g_value_dup_string (value);
-      break;
-    case PROP_MUXER:
-      g_free (self->muxer);
-      self->muxer = g_value_dup_string (value);
-      if (!self->muxer)
-        self->muxer = g_strdup (DEFAULT_MUXER);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  case PROP_LOCATION:
+    g_free (self->location);
+    self->location = g_value_dup_string (value);
+    break;
+  case PROP_POLICY_FILE:
+    g_free (self->policy_file);
+    self->policy_file = g_value_dup_string (value);
+    break;
+  case PROP_MUXER:
+    g_free (self->muxer);
+    self->muxer = g_value_dup_string (value);
+    if (!self->muxer)
+      self->muxer = g_strdup (DEFAULT_MUXER);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
   }
   GST_OBJECT_UNLOCK (self);
 }
@@ -801,18 +811,18 @@ gst_consent_sink_get_property (GObject *object, guint prop_id, GValue *value,
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_LOCATION:
-      g_value_set_string (value, self->location);
-      break;
-    case PROP_POLICY_FILE:
-      g_value_set_string (value, self->policy_file);
-      break;
-    case PROP_MUXER:
-      g_value_set_string (value, self->muxer);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  case PROP_LOCATION:
+    g_value_set_string (value, self->location);
+    break;
+  case PROP_POLICY_FILE:
+    g_value_set_string (value, self->policy_file);
+    break;
+  case PROP_MUXER:
+    g_value_set_string (value, self->muxer);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
   }
   GST_OBJECT_UNLOCK (self);
 }
@@ -846,16 +856,18 @@ gst_consent_sink_class_init (GstConsentSinkClass *klass)
 
   g_object_class_install_property (
       gobject_class, PROP_LOCATION,
-      g_param_spec_string ("location", "Location",
-                           "Directory for recordings (one subdirectory per meeting); must lie "
-                           "under a storage root of the policy, on a local filesystem",
-                           NULL, flags));
+      g_param_spec_string (
+          "location", "Location",
+          "Directory for recordings (one subdirectory per meeting); must lie "
+          "under a storage root of the policy, on a local filesystem",
+          NULL, flags));
   g_object_class_install_property (
       gobject_class, PROP_POLICY_FILE,
-      g_param_spec_string ("policy-file", "Policy file",
-                           "Consent policy file whose [storage] group decides where recordings "
-                           "may be written (default: the built-in policy)",
-                           NULL, flags));
+      g_param_spec_string (
+          "policy-file", "Policy file",
+          "Consent policy file whose [storage] group decides where recordings "
+          "may be written (default: the built-in policy)",
+          NULL, flags));
   g_object_class_install_property (
       gobject_class, PROP_MUXER,
       g_param_spec_string ("muxer", "Muxer",

@@ -85,12 +85,12 @@ async def run(d, meetings, participants):
 
 async def serial_rate(d, count):
     """One participant accepting one request after another: one fsync each."""
-    rec, (c,), _ = await one_meeting(d, "serial", 1, None)
+    rec, (c,), (req,) = await one_meeting(d, "serial", 1, None)
     t0 = time.perf_counter()
     for i in range(count):
         if i:
             d.request_recording("serial")
-        req = await c.expect("request")
+            req = await c.expect("request")
         await c.send({"type": "consent", "decision": "accept", "notice": req["notice"],
                       "request": req["request"]})
         await c.expect("recorded", event="accept")

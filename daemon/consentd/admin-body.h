@@ -37,9 +37,10 @@ typedef struct {
  * every field is optional. Errors are %CONSENT_ERROR codes with messages
  * naming the field. Safe on any input (a fuzz target calls it).
  */
-ConsentdAdminBody *consentd_admin_body_parse(ConsentdAdminBodyKind kind, const char *data,
-                                             gsize len, gsize max_bytes, GError **error);
-void consentd_admin_body_free(ConsentdAdminBody *body);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConsentdAdminBody, consentd_admin_body_free)
+ConsentdAdminBody *consentd_admin_body_parse (ConsentdAdminBodyKind kind,
+                                              const char *data, gsize len,
+                                              gsize max_bytes, GError **error);
+void consentd_admin_body_free (ConsentdAdminBody *body);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConsentdAdminBody, consentd_admin_body_free)
 
 G_END_DECLS

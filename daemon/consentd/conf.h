@@ -45,9 +45,9 @@ typedef struct {
 #define CONSENTD_DEFAULT_HOST "127.0.0.1"
 #define CONSENTD_DEFAULT_PORT 8480
 
-ConsentdConfig *consentd_config_new_default(void);
-void consentd_config_free(ConsentdConfig *config);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConsentdConfig, consentd_config_free)
+ConsentdConfig *consentd_config_new_default (void);
+void consentd_config_free (ConsentdConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConsentdConfig, consentd_config_free)
 
 /**
  * consentd_config_parse:
@@ -57,23 +57,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConsentdConfig, consentd_config_free)
  * and keys are errors: a typo must not silently leave a limit at its default.
  * Safe on any input (the config fuzz target calls it).
  */
-gboolean consentd_config_parse(ConsentdConfig *config, const char *data, gsize len,
-                               const char *file_name, GError **error);
+gboolean consentd_config_parse (ConsentdConfig *config, const char *data, gsize len,
+                                const char *file_name, GError **error);
 
 /** consentd_config_load_file: reads @path and calls consentd_config_parse(). */
-gboolean consentd_config_load_file(ConsentdConfig *config, const char *path,
-                                   GError **error);
+gboolean consentd_config_load_file (ConsentdConfig *config, const char *path,
+                                    GError **error);
 
 /**
  * consentd_parse_listen:
  * Parses "ADDR:PORT" ("127.0.0.1:8480", "[::1]:0"); the address must be a
  * numeric IPv4 or IPv6 address.
  */
-gboolean consentd_parse_listen(const char *text, char **host, guint *port,
-                               GError **error);
+gboolean consentd_parse_listen (const char *text, char **host, guint *port,
+                                GError **error);
 
 /** consentd_config_resolve_credential: @name as is if it contains '/', else from
  * $CREDENTIALS_DIRECTORY. */
-char *consentd_config_resolve_credential(const char *name);
+char *consentd_config_resolve_credential (const char *name);
 
 G_END_DECLS

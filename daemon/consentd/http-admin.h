@@ -15,7 +15,7 @@ typedef struct {
 } ConsentdHttpSlot;
 
 /** consentd_http_callback: the lws callback of the first ("http") protocol. */
-int consentd_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                           void *in, size_t len);
+int consentd_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                            void *in, size_t len);
 
 G_END_DECLS

@@ -12,30 +12,30 @@ G_BEGIN_DECLS
  * @recorder: where meetings' events go (the ledger recorder; a memory
  * recorder in tests). Borrowed reference is taken.
  */
-ConsentdRegistry *consentd_registry_new(ConsentdDaemon *daemon,
-                                        ConsentRecorder *recorder);
-void consentd_registry_free(ConsentdRegistry *reg);
+ConsentdRegistry *consentd_registry_new (ConsentdDaemon *daemon,
+                                         ConsentRecorder *recorder);
+void consentd_registry_free (ConsentdRegistry *reg);
 
 /** consentd_registry_lookup: the meeting, or NULL (transfer none). */
-ConsentMeeting *consentd_registry_lookup(ConsentdRegistry *reg, const char *id);
+ConsentMeeting *consentd_registry_lookup (ConsentdRegistry *reg, const char *id);
 
 /**
  * consentd_registry_ensure:
  * The meeting @id, created (with the site policy) when absent. @created says
  * which. Fails with CONSENT_ERROR_TOO_LARGE past max-meetings.
  */
-ConsentMeeting *consentd_registry_ensure(ConsentdRegistry *reg, const char *id,
-                                         gboolean *created, GError **error);
+ConsentMeeting *consentd_registry_ensure (ConsentdRegistry *reg, const char *id,
+                                          gboolean *created, GError **error);
 
 /** consentd_registry_end: ends the meeting, tells its sessions, forgets it. */
-gboolean consentd_registry_end(ConsentdRegistry *reg, const char *id, const char *actor);
-guint consentd_registry_count(ConsentdRegistry *reg);
+gboolean consentd_registry_end (ConsentdRegistry *reg, const char *id, const char *actor);
+guint consentd_registry_count (ConsentdRegistry *reg);
 
 /** Sessions that follow a meeting (after their hello). */
-void consentd_registry_attach(ConsentdRegistry *reg, const char *meeting,
-                              ConsentdSession *s);
-void consentd_registry_detach(ConsentdRegistry *reg, const char *meeting,
-                              ConsentdSession *s);
+void consentd_registry_attach (ConsentdRegistry *reg, const char *meeting,
+                               ConsentdSession *s);
+void consentd_registry_detach (ConsentdRegistry *reg, const char *meeting,
+                               ConsentdSession *s);
 
 /**
  * consentd_registry_recover:
@@ -44,15 +44,15 @@ void consentd_registry_detach(ConsentdRegistry *reg, const char *meeting,
  * Decisions come out of the replay as libconsent decides them; no recorder
  * is connected yet, so a gate reopens only when a recorder connects anew.
  */
-gboolean consentd_registry_recover(ConsentdRegistry *reg, ConsentLedger *ledger,
-                                   guint *n_meetings, GError **error);
+gboolean consentd_registry_recover (ConsentdRegistry *reg, ConsentLedger *ledger,
+                                    guint *n_meetings, GError **error);
 
 /** consentd_registry_fail_all: the ledger failed; every gate closes for good. */
-void consentd_registry_fail_all(ConsentdRegistry *reg);
+void consentd_registry_fail_all (ConsentdRegistry *reg);
 
 G_END_DECLS
 
 G_BEGIN_DECLS
 /** consentd_registry_tick: expire unanswered requests (policy answer-timeout). */
-void consentd_registry_tick(ConsentdRegistry *reg);
+void consentd_registry_tick (ConsentdRegistry *reg);
 G_END_DECLS

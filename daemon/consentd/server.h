@@ -11,8 +11,8 @@ G_BEGIN_DECLS
  * Listens on the configured address (TLS when a cert and key are set) with
  * libwebsockets driven by @daemon->loop. @bound_port gets the actual port.
  */
-ConsentdServer *consentd_server_start(ConsentdDaemon *daemon, guint *bound_port,
-                                      GError **error);
+ConsentdServer *consentd_server_start (ConsentdDaemon *daemon, guint *bound_port,
+                                       GError **error);
 
 /**
  * consentd_server_stop:
@@ -20,6 +20,6 @@ ConsentdServer *consentd_server_start(ConsentdDaemon *daemon, guint *bound_port,
  * still exists (the glib event backend of lws 4.1 crashes when a context is
  * destroyed after its loop is gone).
  */
-void consentd_server_stop(ConsentdServer *server);
+void consentd_server_stop (ConsentdServer *server);
 
 G_END_DECLS

@@ -27,7 +27,7 @@ typedef struct {
 
 /** consentd_state_default_dir: $XDG_STATE_HOME/consentgate, else
  * ~/.local/state/consentgate. */
-char *consentd_state_default_dir(void);
+char *consentd_state_default_dir (void);
 
 /**
  * consentd_state_open:
@@ -35,13 +35,13 @@ char *consentd_state_default_dir(void);
  * @policy_path NULL = <dir>/policy.conf, which is written with the default
  * policy if absent (a configured policy file must exist).
  */
-ConsentdState *consentd_state_open(const char *dir, const char *policy_path,
-                                   GError **error);
-void consentd_state_free(ConsentdState *state);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConsentdState, consentd_state_free)
+ConsentdState *consentd_state_open (const char *dir, const char *policy_path,
+                                    GError **error);
+void consentd_state_free (ConsentdState *state);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConsentdState, consentd_state_free)
 
 /** consentd_state_check_admin_token: constant-time check of a presented bearer token. */
-gboolean consentd_state_check_admin_token(const ConsentdState *state,
-                                          const char *presented);
+gboolean consentd_state_check_admin_token (const ConsentdState *state,
+                                           const char *presented);
 
 G_END_DECLS

@@ -18,15 +18,15 @@ typedef struct _ConsentdWeb ConsentdWeb;
  * Reads index.html, consent.js and consent.css from @dir (each at most
  * 256 KiB). A missing directory is an error naming it.
  */
-ConsentdWeb *consentd_web_load(const char *dir, GError **error);
-void consentd_web_free(ConsentdWeb *web);
+ConsentdWeb *consentd_web_load (const char *dir, GError **error);
+void consentd_web_free (ConsentdWeb *web);
 
 /** consentd_web_lookup: the file served at @path ("/", "/consent.js", …), or NULL. */
-GBytes *consentd_web_lookup(ConsentdWeb *web, const char *path,
-                            const char **content_type);
+GBytes *consentd_web_lookup (ConsentdWeb *web, const char *path,
+                             const char **content_type);
 
 /** consentd_web_default_dir: $CONSENTD_WEB_DIR (build-tree tests), else the installed
  * datadir. */
-char *consentd_web_default_dir(void);
+char *consentd_web_default_dir (void);
 
 G_END_DECLS

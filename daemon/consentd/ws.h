@@ -12,23 +12,23 @@ G_BEGIN_DECLS
 #define CONSENTD_WS_PATH "/v1/ws"
 
 /** consentd_ws_callback: the lws protocol callback of "consent.v1". */
-int consentd_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                         void *in, size_t len);
+int consentd_ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                          void *in, size_t len);
 
 /** What the session is (set by its hello); NULL/FALSE before. */
-const char *consentd_session_get_participant(ConsentdSession *s);
-gboolean consentd_session_is_recorder(ConsentdSession *s);
+const char *consentd_session_get_participant (ConsentdSession *s);
+gboolean consentd_session_is_recorder (ConsentdSession *s);
 
 /** consentd_session_send: queues @msg (serialized with libconsent's codec). */
-void consentd_session_send(ConsentdSession *s, const ConsentMessage *msg);
+void consentd_session_send (ConsentdSession *s, const ConsentMessage *msg);
 
 /** consentd_session_send_gate: a `gate` message for @d. */
-void consentd_session_send_gate(ConsentdSession *s, const ConsentGateDecision *d);
+void consentd_session_send_gate (ConsentdSession *s, const ConsentGateDecision *d);
 
 /** consentd_session_send_state: a `state` message from the meeting's current state. */
-void consentd_session_send_state(ConsentdSession *s, ConsentMeeting *meeting);
+void consentd_session_send_state (ConsentdSession *s, ConsentMeeting *meeting);
 
 /** consentd_session_meeting_ended: the meeting is gone; the session closes (1000). */
-void consentd_session_meeting_ended(ConsentdSession *s);
+void consentd_session_meeting_ended (ConsentdSession *s);
 
 G_END_DECLS

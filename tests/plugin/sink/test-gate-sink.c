@@ -36,7 +36,8 @@ driven_get_decision (ConsentSource *source, const char *participant)
 }
 
 static gboolean
-driven_report_segment (ConsentSource *source, const ConsentSegmentReport *r, GError **error)
+driven_report_segment (ConsentSource *source, const ConsentSegmentReport *r,
+                       GError **error)
 {
   DrivenSource *self = DRIVEN_SOURCE (source);
 
@@ -84,17 +85,17 @@ driven_decide (DrivenSource *self, gboolean open, guint64 epoch)
 {
   static const char *const auth[] = {"rec-1", "rec-2", NULL};
   static const char *const present[] = {"p-a", NULL};
-  ConsentGateDecision *d =
-      consent_gate_decision_new_closed ("m1", NULL, epoch, open ? "initial" : "withdrawn");
+  ConsentGateDecision *d = consent_gate_decision_new_closed (
+      "m1", NULL, epoch, open ? "initial" : "withdrawn");
 
   if (open) {
     d->open = TRUE;
     g_free (d->reason);
     d->reason = g_strdup ("all-accepted");
     g_strfreev (d->authorized_by);
-    d->authorized_by = g_strdupv ((char **) auth);
+    d->authorized_by = g_strdupv ((char **)auth);
     g_strfreev (d->present);
-    d->present = g_strdupv ((char **) present);
+    d->present = g_strdupv ((char **)present);
     d->notice_version = g_strdup ("1");
   }
   g_mutex_lock (&self->lock);
@@ -116,8 +117,10 @@ typedef struct {
 
 static const char *LIVE_SOURCES =
     "videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=30/1 ! "
-    "x264enc key-int-max=15 tune=zerolatency speed-preset=ultrafast ! h264parse ! g.sink_0 "
-    "audiotestsrc is-live=true samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=1 ! "
+    "x264enc key-int-max=15 tune=zerolatency speed-preset=ultrafast ! h264parse ! "
+    "g.sink_0 "
+    "audiotestsrc is-live=true samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=1 "
+    "! "
     "opusenc frame-size=20 ! g.sink_1 consentgate name=g ";
 
 static void
@@ -134,7 +137,7 @@ live_start (Live *l, const char *tail, DrivenSource *source)
   g_object_set (gate, "source-object", source, NULL);
   gst_object_unref (gate);
   l->bus = gst_element_get_bus (l->pipeline);
-  l->segments = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
+  l->segments = g_ptr_array_new_with_free_func ((GDestroyNotify)gst_structure_free);
   g_assert_cmpint (gst_element_set_state (l->pipeline, GST_STATE_PLAYING), !=,
                    GST_STATE_CHANGE_FAILURE);
 }
@@ -149,23 +152,24 @@ live_poll (Live *l, guint ms, const char *state)
   if (!msg)
     return NULL;
   switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_ERROR: {
-      g_autoptr (GError) e = NULL;
-      gst_message_parse_error (msg, &e, NULL);
-      if (!l->error)
-        l->error = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), e->message);
-      break;
-    }
-    case GST_MESSAGE_ELEMENT:
-      s = gst_message_get_structure (msg);
-      if (gst_structure_has_name (s, "consent-segment"))
-        g_ptr_array_add (l->segments, gst_structure_copy (s));
-      if (state && gst_structure_has_name (s, "consent-gate") &&
-          g_strcmp0 (gst_structure_get_string (s, "state"), state) == 0)
-        return gst_structure_copy (s);
-      break;
-    default:
-      break;
+  case GST_MESSAGE_ERROR: {
+    g_autoptr (GError) e = NULL;
+    gst_message_parse_error (msg, &e, NULL);
+    if (!l->error)
+      l->error =
+          g_strdup_printf ("%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), e->message);
+    break;
+  }
+  case GST_MESSAGE_ELEMENT:
+    s = gst_message_get_structure (msg);
+    if (gst_structure_has_name (s, "consent-segment"))
+      g_ptr_array_add (l->segments, gst_structure_copy (s));
+    if (state && gst_structure_has_name (s, "consent-gate") &&
+        g_strcmp0 (gst_structure_get_string (s, "state"), state) == 0)
+      return gst_structure_copy (s);
+    break;
+  default:
+    break;
   }
   return NULL;
 }
@@ -196,7 +200,7 @@ live_wait_gate (Live *l, const char *state)
 static void
 live_run_for (Live *l, double seconds)
 {
-  GstClockTime until = live_running_time (l) + (GstClockTime) (seconds * GST_SECOND);
+  GstClockTime until = live_running_time (l) + (GstClockTime)(seconds * GST_SECOND);
 
   while (!l->error && live_running_time (l) < until)
     g_clear_pointer (&(GstStructure *){live_poll (l, 50, NULL)}, gst_structure_free);
@@ -208,7 +212,8 @@ live_stop (Live *l)
   gst_element_send_event (l->pipeline, gst_event_new_eos ());
   for (guint i = 0; i < 600; i++) {
     g_autoptr (GstMessage) msg = gst_bus_timed_pop_filtered (
-        l->bus, 100 * GST_MSECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
+        l->bus, 100 * GST_MSECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
     if (!msg)
       continue;
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT) {
@@ -220,7 +225,8 @@ live_stop (Live *l)
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && !l->error) {
       g_autoptr (GError) e = NULL;
       gst_message_parse_error (msg, &e, NULL);
-      l->error = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), e->message);
+      l->error =
+          g_strdup_printf ("%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), e->message);
     }
     break;
   }
@@ -251,14 +257,15 @@ check_file (const GstStructure *seg, double consented)
   g_assert_nonnull (m);
   sha = file_sha256 (path, &len);
   g_assert_cmpstr (jstr (m, "sha256"), ==, sha);
-  g_assert_cmpint (json_object_get_int64 (jget (m, "size")), ==, (gint64) len);
+  g_assert_cmpint (json_object_get_int64 (jget (m, "size")), ==, (gint64)len);
   g_assert_cmpstr (jstr (m, "meeting"), ==, "m1");
-  g_assert_cmpstr (json_object_get_string (json_object_array_get_idx (jget (m, "authorized_by"), 0)),
-                   ==, "rec-1");
+  g_assert_cmpstr (
+      json_object_get_string (json_object_array_get_idx (jget (m, "authorized_by"), 0)),
+      ==, "rec-1");
 
   probe_file (path, &p);
-  g_test_message ("%s: %.3f s (consented %.3f s), %u video frames", path, p.duration, consented,
-                  p.n_video_frames);
+  g_test_message ("%s: %.3f s (consented %.3f s), %u video frames", path, p.duration,
+                  consented, p.n_video_frames);
   g_assert_cmpuint (p.n_streams, ==, 2);
   g_assert_true (p.first_is_key);
   g_assert_cmpfloat (p.video_start, <, 0.001);
@@ -289,7 +296,7 @@ test_gate_intervals (SinkFixture *f, gconstpointer data)
     driven_decide (source, FALSE, 2 * i + 2);
     close_rt = live_wait_gate (&l, "closed");
     g_assert_true (GST_CLOCK_TIME_IS_VALID (close_rt));
-    consented[i] = (double) (close_rt - open_rt) / GST_SECOND;
+    consented[i] = (double)(close_rt - open_rt) / GST_SECOND;
     live_run_for (&l, 0.5);
   }
   live_stop (&l);
@@ -308,10 +315,10 @@ test_gate_refuses_filesink (SinkFixture *f, gconstpointer data)
 {
   g_autoptr (DrivenSource) source = g_object_new (DRIVEN_TYPE_SOURCE, NULL);
   g_autofree char *out = g_build_filename (f->root, "plain.mkv", NULL);
-  g_autofree char *tail = g_strdup_printf (
-      "g.src_0 ! queue ! mux.video_0 g.src_1 ! queue ! mux.audio_0 matroskamux name=mux ! "
-      "filesink name=plain location=%s",
-      out);
+  g_autofree char *tail = g_strdup_printf ("g.src_0 ! queue ! mux.video_0 g.src_1 ! "
+                                           "queue ! mux.audio_0 matroskamux name=mux ! "
+                                           "filesink name=plain location=%s",
+                                           out);
   struct stat st;
   Live l = {0};
 
@@ -337,8 +344,8 @@ int
 main (int argc, char **argv)
 {
   sink_tests_init (&argc, &argv, TRUE);
-  g_test_add ("/sink/gate/intervals", SinkFixture, NULL, sink_fixture_setup, test_gate_intervals,
-              sink_fixture_teardown);
+  g_test_add ("/sink/gate/intervals", SinkFixture, NULL, sink_fixture_setup,
+              test_gate_intervals, sink_fixture_teardown);
   g_test_add ("/sink/gate/refuses-filesink", SinkFixture, NULL, sink_fixture_setup,
               test_gate_refuses_filesink, sink_fixture_teardown);
   return g_test_run ();

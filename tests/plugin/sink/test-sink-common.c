@@ -36,7 +36,7 @@ count_files (const char *dir)
 {
   n_files = 0;
   nftw (dir, count_entry, 16, FTW_PHYS);
-  return (guint) n_files;
+  return (guint)n_files;
 }
 
 void
@@ -76,8 +76,8 @@ sink_tests_init (int *argc, char ***argv, gboolean gtest)
   g_setenv ("GST_PLUGIN_PATH_1_0", "", TRUE);
   g_setenv ("GST_PLUGIN_PATH", "", TRUE);
   if (g_getenv ("CONSENT_BUILD_ROOT")) {
-    g_autofree char *registry =
-        g_build_filename (g_getenv ("CONSENT_BUILD_ROOT"), "tests", "sink-registry.bin", NULL);
+    g_autofree char *registry = g_build_filename (g_getenv ("CONSENT_BUILD_ROOT"),
+                                                  "tests", "sink-registry.bin", NULL);
     g_setenv ("GST_REGISTRY_1_0", registry, TRUE);
   }
   if (gtest)

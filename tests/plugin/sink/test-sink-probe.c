@@ -20,11 +20,11 @@ ffprobe (const char *path, const char *const *extra)
   g_ptr_array_add (argv, "-print_format");
   g_ptr_array_add (argv, "json");
   for (; extra && *extra; extra++)
-    g_ptr_array_add (argv, (char *) *extra);
-  g_ptr_array_add (argv, (char *) path);
+    g_ptr_array_add (argv, (char *)*extra);
+  g_ptr_array_add (argv, (char *)path);
   g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL,
-                               NULL, &out, &err, &status, &error));
+  g_assert_true (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH,
+                               NULL, NULL, &out, &err, &status, &error));
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("ffprobe %s failed: %s", path, err);
@@ -37,7 +37,8 @@ const char *
 jstr (json_object *o, const char *key)
 {
   json_object *v;
-  return json_object_object_get_ex (o, key, &v) && json_object_is_type (v, json_type_string)
+  return json_object_object_get_ex (o, key, &v) &&
+                 json_object_is_type (v, json_type_string)
              ? json_object_get_string (v)
              : NULL;
 }
@@ -49,7 +50,6 @@ jget (json_object *o, const char *key)
   g_assert_true (json_object_object_get_ex (o, key, &v));
   return v;
 }
-
 
 void
 probe_file (const char *path, Probe *p)
@@ -75,8 +75,8 @@ probe_file (const char *path, Probe *p)
                     : -1;
   p->n_video_frames = json_object_array_length (frame_list);
   if (p->n_video_frames > 0)
-    p->first_is_key =
-        json_object_get_int (jget (json_object_array_get_idx (frame_list, 0), "key_frame")) == 1;
+    p->first_is_key = json_object_get_int (jget (
+                          json_object_array_get_idx (frame_list, 0), "key_frame")) == 1;
 }
 
 char *
@@ -84,6 +84,5 @@ file_sha256 (const char *path, gsize *len)
 {
   g_autofree char *data = NULL;
   g_assert_true (g_file_get_contents (path, &data, len, NULL));
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) data, *len);
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *)data, *len);
 }
-

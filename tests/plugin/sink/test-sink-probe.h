@@ -15,7 +15,8 @@ typedef struct {
   gboolean first_is_key;
 } Probe;
 
-/** ffprobe: runs ffprobe -print_format json with @extra on @path (aborts the test on failure). */
+/** ffprobe: runs ffprobe -print_format json with @extra on @path (aborts the test on
+ * failure). */
 json_object *ffprobe (const char *path, const char *const *extra);
 /** probe_file: streams, video start, format duration, video frames, first frame key? */
 void probe_file (const char *path, Probe *p);

@@ -39,11 +39,11 @@ test_source_report_segment (ConsentSource *source, const ConsentSegmentReport *r
 {
   TestSource *self = TEST_SOURCE (source);
   GstStructure *s = gst_structure_new (
-      "report", "path", G_TYPE_STRING, r->path, "sha256", G_TYPE_STRING, r->sha256, "size",
-      G_TYPE_UINT64, r->size, "epoch", G_TYPE_UINT64, r->epoch, "duration", G_TYPE_UINT64,
-      r->duration_ns, "muxer", G_TYPE_STRING, r->muxer, "notice", G_TYPE_STRING,
-      r->notice_version, "auth0", G_TYPE_STRING, r->authorized_by ? r->authorized_by[0] : NULL,
-      NULL);
+      "report", "path", G_TYPE_STRING, r->path, "sha256", G_TYPE_STRING, r->sha256,
+      "size", G_TYPE_UINT64, r->size, "epoch", G_TYPE_UINT64, r->epoch, "duration",
+      G_TYPE_UINT64, r->duration_ns, "muxer", G_TYPE_STRING, r->muxer, "notice",
+      G_TYPE_STRING, r->notice_version, "auth0", G_TYPE_STRING,
+      r->authorized_by ? r->authorized_by[0] : NULL, NULL);
   g_mutex_lock (&self->lock);
   g_ptr_array_add (self->reports, s);
   g_mutex_unlock (&self->lock);
@@ -77,7 +77,7 @@ static void
 test_source_init (TestSource *self)
 {
   g_mutex_init (&self->lock);
-  self->reports = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
+  self->reports = g_ptr_array_new_with_free_func ((GDestroyNotify)gst_structure_free);
 }
 
 /* ---- a schedule of consented intervals, applied by a pad probe ---- */
@@ -108,9 +108,9 @@ push_gate_event (GstPad *pad, Gate *g, int k, gboolean open)
 {
   ConsentGateInfo info = {
       .open = open,
-      .running_time = (GstClockTime) (g->iv[k].open_s * GST_SECOND),
+      .running_time = (GstClockTime)(g->iv[k].open_s * GST_SECOND),
       .reason = open ? "all-accepted" : "stop",
-      .epoch = (guint64) k + 1,
+      .epoch = (guint64)k + 1,
       .authorized_by = test_auth,
       .meeting = g->meeting,
       .present = test_present,
@@ -118,7 +118,7 @@ push_gate_event (GstPad *pad, Gate *g, int k, gboolean open)
       .source = g->source,
   };
   if (!open)
-    info.running_time = (GstClockTime) (g->iv[k].close_s * GST_SECOND);
+    info.running_time = (GstClockTime)(g->iv[k].close_s * GST_SECOND);
   if (open && g->open_rt) {
     g_mutex_lock (&open_rt_lock);
     info.running_time = g->open_rt[k];
@@ -144,7 +144,7 @@ gate_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   for (guint k = 0; k < g->n; k++)
     if (pts >= g->iv[k].open_s * GST_SECOND && pts < g->iv[k].close_s * GST_SECOND)
-      want = (int) k;
+      want = (int)k;
   if (want != g->cur && g->cur >= 0) {
     push_gate_event (pad, g, g->cur, FALSE);
     g->cur = -1;
@@ -174,12 +174,12 @@ gate_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 typedef struct {
   const char *location;
   const char *policy;
-  const char *muxer;    /* NULL: default */
-  const char *meeting;  /* NULL: m1 */
+  const char *muxer;   /* NULL: default */
+  const char *meeting; /* NULL: m1 */
   gboolean audio;
   gboolean live;
-  int video_buffers;    /* -1: endless */
-  int bitrate;          /* kbit/s, 0: x264enc default */
+  int video_buffers; /* -1: endless */
+  int bitrate;       /* kbit/s, 0: x264enc default */
   const Interval *iv;
   guint n_iv;
   ConsentSource *source;
@@ -195,17 +195,19 @@ static void
 running_start (Running *r, const Recording *rec)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *bitrate = rec->bitrate ? g_strdup_printf ("bitrate=%d", rec->bitrate)
-                                          : g_strdup ("");
+  g_autofree char *bitrate =
+      rec->bitrate ? g_strdup_printf ("bitrate=%d", rec->bitrate) : g_strdup ("");
   g_autofree char *audio =
-      rec->audio ? g_strdup_printf ("audiotestsrc is-live=%d num-buffers=%d samplesperbuffer=960 "
-                                    "! audio/x-raw,rate=48000,channels=1 ! opusenc frame-size=20 "
-                                    "name=agate ! s.audio_0",
-                                    rec->live,
-                                    rec->video_buffers < 0 ? -1 : rec->video_buffers * 50 / 30)
-                 : g_strdup ("");
+      rec->audio
+          ? g_strdup_printf (
+                "audiotestsrc is-live=%d num-buffers=%d samplesperbuffer=960 "
+                "! audio/x-raw,rate=48000,channels=1 ! opusenc frame-size=20 "
+                "name=agate ! s.audio_0",
+                rec->live, rec->video_buffers < 0 ? -1 : rec->video_buffers * 50 / 30)
+          : g_strdup ("");
   g_autofree char *desc = g_strdup_printf (
-      "videotestsrc is-live=%d num-buffers=%d ! video/x-raw,width=160,height=120,framerate=30/1 "
+      "videotestsrc is-live=%d num-buffers=%d ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 "
       "! x264enc key-int-max=15 tune=zerolatency speed-preset=ultrafast %s "
       "option-string=scenecut=0 ! h264parse name=vgate ! s.video_0 %s consentsink name=s",
       rec->live, rec->video_buffers, bitrate, audio);
@@ -220,7 +222,7 @@ running_start (Running *r, const Recording *rec)
     g_object_set (sink, "muxer", rec->muxer, NULL);
   gst_object_unref (sink);
 
-  r->vgate = (Gate){rec->iv, rec->n_iv, TRUE, -1, rec->meeting ? rec->meeting : "m1",
+  r->vgate = (Gate){rec->iv,    rec->n_iv, TRUE, -1, rec->meeting ? rec->meeting : "m1",
                     rec->source};
   g_assert_cmpuint (rec->n_iv, <=, G_N_ELEMENTS (r->open_rt));
   for (guint i = 0; i < G_N_ELEMENTS (r->open_rt); i++)
@@ -268,7 +270,8 @@ running_wait (Running *r, GPtrArray *segments)
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
       g_autoptr (GError) error = NULL;
       gst_message_parse_error (msg, &error, NULL);
-      result = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), error->message);
+      result = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
+                                error->message);
     }
     break;
   }
@@ -288,23 +291,23 @@ record (const Recording *rec, GPtrArray *segments)
 
 /* Checks one finished file against its manifest, ffprobe and the schedule. */
 static void
-check_segment (const GstStructure *seg, const Interval *iv, guint64 epoch, guint n_streams,
-               const char *muxer)
+check_segment (const GstStructure *seg, const Interval *iv, guint64 epoch,
+               guint n_streams, const char *muxer)
 {
   const char *path = gst_structure_get_string (seg, "location");
   const char *mpath = gst_structure_get_string (seg, "manifest");
   g_autofree char *mtext = NULL, *sha = NULL, *base = g_path_get_basename (path);
   g_autoptr (json_object) m = NULL;
-  g_autofree char *suffix = g_strdup_printf ("-e%" G_GUINT64_FORMAT ".%s", epoch,
-                                             g_str_equal (muxer, "mp4mux") ? "mp4" : "mkv");
+  g_autofree char *suffix = g_strdup_printf (
+      "-e%" G_GUINT64_FORMAT ".%s", epoch, g_str_equal (muxer, "mp4mux") ? "mp4" : "mkv");
   gsize len = 0;
   double consented = iv->close_s - iv->open_s;
   struct stat st;
   Probe p;
 
   g_assert_true (g_str_has_suffix (base, suffix));
-  g_assert_true (g_regex_match_simple ("^[0-9]{8}T[0-9]{6}\\.[0-9]{3}Z-e[0-9]+\\.(mkv|mp4)$",
-                                       base, 0, 0));
+  g_assert_true (g_regex_match_simple (
+      "^[0-9]{8}T[0-9]{6}\\.[0-9]{3}Z-e[0-9]+\\.(mkv|mp4)$", base, 0, 0));
   g_assert_cmpint (stat (path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0137, ==, 0);
   g_assert_true (g_file_get_contents (mpath, &mtext, NULL, NULL));
@@ -312,20 +315,24 @@ check_segment (const GstStructure *seg, const Interval *iv, guint64 epoch, guint
   g_assert_nonnull (m);
   sha = file_sha256 (path, &len);
   g_assert_cmpstr (jstr (m, "sha256"), ==, sha);
-  g_assert_cmpint (json_object_get_int64 (jget (m, "size")), ==, (gint64) len);
+  g_assert_cmpint (json_object_get_int64 (jget (m, "size")), ==, (gint64)len);
   g_assert_cmpstr (jstr (m, "file"), ==, base);
   g_assert_cmpstr (jstr (m, "meeting"), ==, "m1");
   g_assert_cmpstr (jstr (m, "muxer"), ==, muxer);
   g_assert_cmpstr (jstr (m, "notice_version"), ==, "3");
-  g_assert_cmpint (json_object_get_int64 (jget (m, "epoch")), ==, (gint64) epoch);
-  g_assert_cmpstr (json_object_get_string (json_object_array_get_idx (jget (m, "authorized_by"), 1)),
-                   ==, "rec-18");
-  g_assert_cmpstr (json_object_get_string (json_object_array_get_idx (jget (m, "present"), 0)),
-                   ==, "p-4f2a");
-  g_assert_true (g_regex_match_simple ("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z$",
-                                       jstr (m, "start_utc"), 0, 0));
-  g_assert_true (g_regex_match_simple ("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z$",
-                                       jstr (m, "end_utc"), 0, 0));
+  g_assert_cmpint (json_object_get_int64 (jget (m, "epoch")), ==, (gint64)epoch);
+  g_assert_cmpstr (
+      json_object_get_string (json_object_array_get_idx (jget (m, "authorized_by"), 1)),
+      ==, "rec-18");
+  g_assert_cmpstr (
+      json_object_get_string (json_object_array_get_idx (jget (m, "present"), 0)), ==,
+      "p-4f2a");
+  g_assert_true (
+      g_regex_match_simple ("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z$",
+                            jstr (m, "start_utc"), 0, 0));
+  g_assert_true (
+      g_regex_match_simple ("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z$",
+                            jstr (m, "end_utc"), 0, 0));
   g_assert_cmpstr (gst_structure_get_string (seg, "sha256"), ==, sha);
   {
     double mdur = json_object_get_int64 (jget (m, "duration_ns")) / 1e9;
@@ -340,15 +347,15 @@ check_segment (const GstStructure *seg, const Interval *iv, guint64 epoch, guint
   g_assert_cmpfloat (p.video_start, <, 0.001);
   g_assert_cmpfloat (p.duration, >=, consented - GOP_S - 0.05);
   g_assert_cmpfloat (p.duration, <=, consented + 0.1);
-  g_assert_cmpuint (p.n_video_frames, >=, (guint) ((consented - GOP_S) * 30) - 1);
+  g_assert_cmpuint (p.n_video_frames, >=, (guint)((consented - GOP_S) * 30) - 1);
 }
 
 static int
 compare_epoch (gconstpointer a, gconstpointer b)
 {
   guint64 ea = 0, eb = 0;
-  gst_structure_get_uint64 (*(GstStructure **) a, "epoch", &ea);
-  gst_structure_get_uint64 (*(GstStructure **) b, "epoch", &eb);
+  gst_structure_get_uint64 (*(GstStructure **)a, "epoch", &ea);
+  gst_structure_get_uint64 (*(GstStructure **)b, "epoch", &eb);
   return ea < eb ? -1 : ea > eb;
 }
 
@@ -357,10 +364,16 @@ check_intervals (SinkFixture *f, const char *muxer, gboolean audio)
 {
   static const Interval iv[] = {{0.5, 1.5}, {2.0, 3.0}, {3.5, 4.5}};
   g_autoptr (TestSource) source = g_object_new (TEST_TYPE_SOURCE, NULL);
-  g_autoptr (GPtrArray) segments = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
+  g_autoptr (GPtrArray) segments =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)gst_structure_free);
   g_autofree char *meeting_dir = g_build_filename (f->root, "m1", NULL);
-  Recording rec = {.location = f->root, .policy = f->policy, .muxer = muxer, .audio = audio,
-                   .video_buffers = 150, .iv = iv, .n_iv = G_N_ELEMENTS (iv),
+  Recording rec = {.location = f->root,
+                   .policy = f->policy,
+                   .muxer = muxer,
+                   .audio = audio,
+                   .video_buffers = 150,
+                   .iv = iv,
+                   .n_iv = G_N_ELEMENTS (iv),
                    .source = CONSENT_SOURCE (source)};
   g_autofree char *err = record (&rec, segments);
   struct stat st;
@@ -408,7 +421,8 @@ test_intervals_mp4 (SinkFixture *f, gconstpointer data)
 static void
 test_nothing_without_consent (SinkFixture *f, gconstpointer data)
 {
-  Recording rec = {.location = f->root, .policy = f->policy, .audio = TRUE, .video_buffers = 60};
+  Recording rec = {
+      .location = f->root, .policy = f->policy, .audio = TRUE, .video_buffers = 60};
   g_autofree char *err = record (&rec, NULL);
 
   g_assert_cmpstr (err, ==, NULL);
@@ -422,8 +436,12 @@ static const Interval whole[] = {{0.0, 100.0}};
 static char *
 record_refused (SinkFixture *f, const char *location, const char *meeting)
 {
-  Recording rec = {.location = location, .policy = f->policy, .meeting = meeting,
-                   .video_buffers = 30, .iv = whole, .n_iv = 1};
+  Recording rec = {.location = location,
+                   .policy = f->policy,
+                   .meeting = meeting,
+                   .video_buffers = 30,
+                   .iv = whole,
+                   .n_iv = 1};
   return record (&rec, NULL);
 }
 
@@ -432,8 +450,8 @@ test_refuse_outside_root (SinkFixture *f, gconstpointer data)
 {
   g_autofree char *err = record_refused (f, f->dir, NULL);
   g_autofree char *expected = g_strdup_printf (
-      "s: storage location '%s' is outside every storage root allowed by the policy (%s)", f->dir,
-      f->root);
+      "s: storage location '%s' is outside every storage root allowed by the policy (%s)",
+      f->dir, f->root);
 
   g_assert_cmpstr (err, ==, expected);
   g_assert_cmpuint (count_files (f->dir), ==, 1); /* the policy file only */
@@ -444,10 +462,11 @@ test_refuse_dotdot (SinkFixture *f, gconstpointer data)
 {
   g_autofree char *loc = g_strdup_printf ("%s/..", f->root);
   g_autofree char *err = record_refused (f, loc, NULL);
-  g_autofree char *expected = g_strdup_printf (
-      "s: storage location '%s' leaves the storage roots (%s) through '..' (it resolves to "
-      "'%s')",
-      loc, f->root, f->dir);
+  g_autofree char *expected =
+      g_strdup_printf ("s: storage location '%s' leaves the storage roots (%s) through "
+                       "'..' (it resolves to "
+                       "'%s')",
+                       loc, f->root, f->dir);
 
   g_assert_cmpstr (err, ==, expected);
   g_assert_cmpuint (count_files (f->dir), ==, 1);
@@ -462,10 +481,10 @@ test_refuse_symlink (SinkFixture *f, gconstpointer data)
 
   g_assert_cmpint (symlink (f->dir, link), ==, 0);
   err = record_refused (f, link, NULL);
-  expected = g_strdup_printf (
-      "s: storage location '%s': component '%s' is a symbolic link leading out of storage "
-      "root '%s'",
-      link, link, real_root);
+  expected = g_strdup_printf ("s: storage location '%s': component '%s' is a symbolic "
+                              "link leading out of storage "
+                              "root '%s'",
+                              link, link, real_root);
   g_assert_cmpstr (err, ==, expected);
   g_assert_cmpuint (count_files (f->dir), ==, 2); /* policy file and the link */
 }
@@ -475,9 +494,10 @@ test_refuse_bad_meeting (SinkFixture *f, gconstpointer data)
 {
   g_autofree char *err = record_refused (f, f->root, "..");
 
-  g_assert_cmpstr (err, ==,
-                   "s: meeting id '..' is not valid (1..64 characters of [A-Za-z0-9._-], not "
-                   "starting with '.' or '-')");
+  g_assert_cmpstr (
+      err, ==,
+      "s: meeting id '..' is not valid (1..64 characters of [A-Za-z0-9._-], not "
+      "starting with '.' or '-')");
   g_assert_cmpuint (count_files (f->root), ==, 0);
 }
 
@@ -495,10 +515,10 @@ test_refuse_existing (SinkFixture *f, gconstpointer data)
   g_assert_cmpint (g_mkdir (mdir, 0750), ==, 0);
   dfd = open (mdir, O_RDONLY | O_DIRECTORY);
   for (guint i = 0; i < n; i++) {
-    g_autoptr (GDateTime) t = g_date_time_add (from, (GTimeSpan) i * 1000);
+    g_autoptr (GDateTime) t = g_date_time_add (from, (GTimeSpan)i * 1000);
     g_autofree char *stamp = g_date_time_format (t, "%Y%m%dT%H%M%S");
-    g_autofree char *name =
-        g_strdup_printf ("%s.%03dZ-e1.mkv", stamp, g_date_time_get_microsecond (t) / 1000);
+    g_autofree char *name = g_strdup_printf ("%s.%03dZ-e1.mkv", stamp,
+                                             g_date_time_get_microsecond (t) / 1000);
     int fd = openat (dfd, name, O_WRONLY | O_CREAT | O_EXCL, 0640);
     g_assert_cmpint (fd, >=, 0);
     close (fd);
@@ -518,8 +538,8 @@ static gboolean
 mount_tmpfs (const char *dir, const char *options, unsigned long flags)
 {
   if (mount ("tmpfs", dir, "tmpfs", flags, options) != 0) {
-    g_test_message ("mounting a tmpfs at %s failed: %s (this test needs CAP_SYS_ADMIN)", dir,
-                    g_strerror (errno));
+    g_test_message ("mounting a tmpfs at %s failed: %s (this test needs CAP_SYS_ADMIN)",
+                    dir, g_strerror (errno));
     g_test_fail ();
     return FALSE;
   }
@@ -570,8 +590,8 @@ test_full_disk (SinkFixture *f, gconstpointer data)
   g_autofree char *small = g_build_filename (f->root, "small", NULL);
   g_autofree char *prefix = NULL, *suffix = NULL;
   g_autofree char *err = NULL;
-  Recording rec = {.policy = f->policy, .video_buffers = 90, .bitrate = 4000,
-                   .iv = whole, .n_iv = 1};
+  Recording rec = {
+      .policy = f->policy, .video_buffers = 90, .bitrate = 4000, .iv = whole, .n_iv = 1};
 
   g_assert_cmpint (g_mkdir (small, 0750), ==, 0);
   if (!mount_tmpfs (small, "size=128k", 0))
@@ -579,8 +599,9 @@ test_full_disk (SinkFixture *f, gconstpointer data)
   rec.location = small;
   err = record (&rec, NULL);
   prefix = g_strdup_printf ("s: recording '%s/m1/", small);
-  suffix = g_strdup_printf ("-e1.mkv' was stopped and removed: writing the recording failed: %s",
-                            g_strerror (ENOSPC));
+  suffix = g_strdup_printf (
+      "-e1.mkv' was stopped and removed: writing the recording failed: %s",
+      g_strerror (ENOSPC));
   g_assert_nonnull (err);
   g_test_message ("error: %s", err);
   g_assert_true (g_str_has_prefix (err, prefix));
@@ -595,8 +616,14 @@ static int
 record_child (const char *location, const char *policy, const char *muxer)
 {
   static const Interval forever[] = {{0.0, 1e6}};
-  Recording rec = {.location = location, .policy = policy, .muxer = muxer, .audio = TRUE,
-                   .live = TRUE, .video_buffers = -1, .bitrate = 1000, .iv = forever,
+  Recording rec = {.location = location,
+                   .policy = policy,
+                   .muxer = muxer,
+                   .audio = TRUE,
+                   .live = TRUE,
+                   .video_buffers = -1,
+                   .bitrate = 1000,
+                   .iv = forever,
                    .n_iv = 1};
   g_autofree char *err = record (&rec, NULL);
 
@@ -621,15 +648,17 @@ check_sigkill (SinkFixture *f, const char *muxer)
 {
   g_autofree char *mdir = g_build_filename (f->root, "m1", NULL);
   g_autofree char *path = NULL;
-  const char *argv[] = {"/proc/self/exe", "--record-child", f->root, f->policy, muxer, NULL};
+  const char *argv[] = {
+      "/proc/self/exe", "--record-child", f->root, f->policy, muxer, NULL};
   g_autoptr (GError) error = NULL;
   GPid pid;
   int status;
   struct stat st;
   Probe p;
 
-  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
-                                NULL, &pid, &error));
+  g_assert_true (g_spawn_async (NULL, (char **)argv, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                NULL, NULL, &pid, &error));
   g_assert_no_error (error);
   /* wait until ~3 s of media (1000 kbit/s) are on disk (liveness bound: 5 min) */
   for (guint i = 0; i < 3000; i++) {
@@ -677,7 +706,7 @@ main (int argc, char **argv)
     return record_child (argv[2], argv[3], argv[4]);
   }
   sink_tests_init (&argc, &argv, TRUE);
-#define ADD(path, fn) \
+#define ADD(path, fn)                                                                    \
   g_test_add (path, SinkFixture, NULL, sink_fixture_setup, fn, sink_fixture_teardown)
   ADD ("/sink/record/intervals-mkv", test_intervals_mkv);
   ADD ("/sink/record/intervals-mp4", test_intervals_mp4);

@@ -51,10 +51,11 @@ test_fs_seam (void)
   g_assert_null (consent_storage_network_fs_name (0x9123683E)); /* btrfs */
 
   g_assert_false (consent_storage_check_fs_type (0x6969, "/srv/rec", FALSE, &error));
-  g_assert_cmpstr (error->message, ==,
-                   "storage location '/srv/rec' is on a network filesystem (nfs, f_type "
-                   "0x6969); set allow-network-filesystems=true in the policy's [storage] "
-                   "group to permit");
+  g_assert_cmpstr (
+      error->message, ==,
+      "storage location '/srv/rec' is on a network filesystem (nfs, f_type "
+      "0x6969); set allow-network-filesystems=true in the policy's [storage] "
+      "group to permit");
   g_assert_true (consent_storage_check_fs_type (0x6969, "/srv/rec", TRUE, NULL));
   g_assert_true (consent_storage_check_fs_type (0xEF53, "/srv/rec", FALSE, NULL));
 }
@@ -71,7 +72,7 @@ test_local_statfs (SinkFixture *f, gconstpointer data)
 
   g_assert_cmpint (g_mkdir (loc, 0750), ==, 0);
   g_assert_cmpint (statfs (loc, &st), ==, 0);
-  g_assert_null (consent_storage_network_fs_name ((guint64) (gulong) st.f_type));
+  g_assert_null (consent_storage_network_fs_name ((guint64)(gulong)st.f_type));
   fd = consent_storage_open_location (p, loc, &error);
   g_assert_no_error (error);
   g_assert_cmpint (fd, >=, 0);
@@ -86,8 +87,8 @@ static void
 test_outside_root (SinkFixture *f, gconstpointer data)
 {
   g_autofree char *expected = g_strdup_printf (
-      "storage location '%s' is outside every storage root allowed by the policy (%s)", f->dir,
-      f->root);
+      "storage location '%s' is outside every storage root allowed by the policy (%s)",
+      f->dir, f->root);
   g_autofree char *sibling = g_strdup_printf ("%s-x", f->root);
   g_autofree char *expected2 = g_strdup_printf (
       "storage location '%s' is outside every storage root allowed by the policy (%s)",
@@ -104,9 +105,10 @@ test_dotdot (SinkFixture *f, gconstpointer data)
 {
   g_autofree char *loc = g_strdup_printf ("%s/../..", f->root);
   g_autofree char *parent = g_path_get_dirname (f->dir);
-  g_autofree char *expected = g_strdup_printf (
-      "storage location '%s' leaves the storage roots (%s) through '..' (it resolves to '%s')",
-      loc, f->root, parent);
+  g_autofree char *expected =
+      g_strdup_printf ("storage location '%s' leaves the storage roots (%s) through '..' "
+                       "(it resolves to '%s')",
+                       loc, f->root, parent);
   g_autofree char *inside = g_strdup_printf ("%s/a/../b", f->root);
   g_autofree char *b = g_build_filename (f->root, "b", NULL);
   g_autofree char *a = g_build_filename (f->root, "a", NULL);
@@ -130,10 +132,11 @@ test_symlink_escape (SinkFixture *f, gconstpointer data)
   g_autofree char *loc = g_build_filename (link, "sub", NULL);
   g_autofree char *outside_sub = g_build_filename (f->dir, "sub", NULL);
   g_autofree char *real_root = realpath (f->root, NULL);
-  g_autofree char *expected = g_strdup_printf (
-      "storage location '%s': component '%s' is a symbolic link leading out of storage root "
-      "'%s'",
-      loc, link, real_root);
+  g_autofree char *expected =
+      g_strdup_printf ("storage location '%s': component '%s' is a symbolic link leading "
+                       "out of storage root "
+                       "'%s'",
+                       loc, link, real_root);
   g_autofree char *inner = g_build_filename (f->root, "inner", NULL);
   g_autofree char *inner_link = g_build_filename (f->root, "alias", NULL);
   g_autoptr (ConsentPolicy) p = load_policy (f);
@@ -168,9 +171,10 @@ test_meeting_dir (SinkFixture *f, gconstpointer data)
 
   fd = consent_storage_open_meeting_dir (loc, f->root, "../x", FALSE, &error);
   g_assert_cmpint (fd, ==, -1);
-  g_assert_cmpstr (error->message, ==,
-                   "meeting id '../x' is not valid (1..64 characters of [A-Za-z0-9._-], not "
-                   "starting with '.' or '-')");
+  g_assert_cmpstr (
+      error->message, ==,
+      "meeting id '../x' is not valid (1..64 characters of [A-Za-z0-9._-], not "
+      "starting with '.' or '-')");
   g_clear_error (&error);
 
   fd = consent_storage_open_meeting_dir (loc, f->root, "m1", FALSE, &error);
@@ -192,8 +196,9 @@ test_meeting_dir (SinkFixture *f, gconstpointer data)
   g_assert_cmpint (symlink (f->dir, m3), ==, 0);
   fd = consent_storage_open_meeting_dir (loc, f->root, "m3", FALSE, &error);
   g_assert_cmpint (fd, ==, -1);
-  expected = g_strdup_printf (
-      "meeting directory '%s' is a symbolic link or not a directory; refusing to follow it", m3);
+  expected = g_strdup_printf ("meeting directory '%s' is a symbolic link or not a "
+                              "directory; refusing to follow it",
+                              m3);
   g_assert_cmpstr (error->message, ==, expected);
   close (loc);
 }
@@ -213,9 +218,10 @@ test_create_file (SinkFixture *f, gconstpointer data)
   g_assert_true (g_file_set_contents (existing, "old", -1, NULL));
   fd = consent_storage_create_file (dir, f->root, "x.mkv", &error);
   g_assert_cmpint (fd, ==, -1);
-  expected = g_strdup_printf ("recording file '%s/x.mkv' already exists; consentsink never "
-                              "overwrites or reuses a file",
-                              f->root);
+  expected =
+      g_strdup_printf ("recording file '%s/x.mkv' already exists; consentsink never "
+                       "overwrites or reuses a file",
+                       f->root);
   g_assert_cmpstr (error->message, ==, expected);
   g_clear_error (&error);
 
@@ -243,13 +249,19 @@ test_manifest (SinkFixture *f, gconstpointer data)
   g_autofree char *media = g_build_filename (f->root, "a.mkv", NULL);
   g_autofree char *mpath = g_build_filename (f->root, "a.mkv.manifest.json", NULL);
   g_autofree char *sha = NULL, *json = NULL;
-  g_autofree char *expected_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, "media!", -1);
+  g_autofree char *expected_sha =
+      g_compute_checksum_for_string (G_CHECKSUM_SHA256, "media!", -1);
   guint64 size = 0;
   int dir = open (f->root, O_RDONLY | O_DIRECTORY);
   int fd;
-  ConsentSegmentReport r = {.path = media, .epoch = 3, .start_utc = "2026-11-28T21:40:07.123456Z",
-                            .end_utc = "2026-11-28T21:41:07.000000Z", .duration_ns = 59876543210,
-                            .authorized_by = auth, .present = present, .notice_version = "2",
+  ConsentSegmentReport r = {.path = media,
+                            .epoch = 3,
+                            .start_utc = "2026-11-28T21:40:07.123456Z",
+                            .end_utc = "2026-11-28T21:41:07.000000Z",
+                            .duration_ns = 59876543210,
+                            .authorized_by = auth,
+                            .present = present,
+                            .notice_version = "2",
                             .muxer = "matroskamux"};
   ConsentManifest m = {.report = &r, .file_name = "a.mkv", .meeting = "m1"};
   struct stat st;
@@ -266,13 +278,14 @@ test_manifest (SinkFixture *f, gconstpointer data)
   g_assert_true (consent_manifest_write (dir, f->root, &m, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (mpath, &json, NULL, NULL));
-  g_assert_cmpstr (json, ==,
-                   "{\"authorized_by\":[\"r1\",\"r2\"],\"duration_ns\":59876543210,\"end_utc\":"
-                   "\"2026-11-28T21:41:07.000000Z\",\"epoch\":3,\"file\":\"a.mkv\",\"meeting\":"
-                   "\"m1\",\"muxer\":\"matroskamux\",\"notice_version\":\"2\",\"participant\":"
-                   "null,\"present\":[\"p-a\",\"p-b\"],\"sha256\":"
-                   "\"22362bbfa1cf9be666b73d7464626d0d3151040dcbaab4f594ce1521c70161f7\","
-                   "\"size\":6,\"start_utc\":\"2026-11-28T21:40:07.123456Z\",\"version\":1}\n");
+  g_assert_cmpstr (
+      json, ==,
+      "{\"authorized_by\":[\"r1\",\"r2\"],\"duration_ns\":59876543210,\"end_utc\":"
+      "\"2026-11-28T21:41:07.000000Z\",\"epoch\":3,\"file\":\"a.mkv\",\"meeting\":"
+      "\"m1\",\"muxer\":\"matroskamux\",\"notice_version\":\"2\",\"participant\":"
+      "null,\"present\":[\"p-a\",\"p-b\"],\"sha256\":"
+      "\"22362bbfa1cf9be666b73d7464626d0d3151040dcbaab4f594ce1521c70161f7\","
+      "\"size\":6,\"start_utc\":\"2026-11-28T21:40:07.123456Z\",\"version\":1}\n");
   g_assert_cmpint (stat (mpath, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0137, ==, 0);
   /* only the media file and its manifest: no temporary file left */
@@ -304,7 +317,7 @@ src_of (GstElement *e)
 static void
 assert_check (GstPad *pad, gboolean expected, GstElement *expected_offender)
 {
-  GstElement *offender = (GstElement *) 0x1;
+  GstElement *offender = (GstElement *)0x1;
   gboolean ok = consent_storage_check_downstream (pad, &offender);
 
   g_assert_cmpint (ok, ==, expected);
@@ -390,7 +403,7 @@ main (int argc, char **argv)
 {
   sink_tests_init (&argc, &argv, TRUE);
   g_test_add_func ("/sink/storage/fs-seam", test_fs_seam);
-#define ADD(path, fn) \
+#define ADD(path, fn)                                                                    \
   g_test_add (path, SinkFixture, NULL, sink_fixture_setup, fn, sink_fixture_teardown)
   ADD ("/sink/storage/local-statfs", test_local_statfs);
   ADD ("/sink/storage/outside-root", test_outside_root);
