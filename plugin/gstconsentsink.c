@@ -353,61 +353,6 @@ push_stream_head (GstConsentSink *self, SinkStream *s, ConsentRecording *rec,
   gst_pad_push_event (feed, gst_event_new_segment (&segment));
 }
 
-static gboolean
-handle_open (GstConsentSink *self, SinkStream *s, const ConsentGateInfo *info)
-{
-  g_autoptr (GError) error = NULL;
-  ConsentRecording *rec = NULL;
-  GstPad *feed = NULL;
-
-  g_mutex_lock (&self->lock);
-  for (;;) {
-    if (self->flushing || self->failed)
-      break;
-    if (self->current && consent_recording_get_epoch (self->current) == info->epoch) {
-      if (s->rec == self->current && !s->opened) {
-        rec = s->rec;
-        feed = gst_object_ref (s->feed);
-        s->opened = TRUE;
-      } else {
-        GST_WARNING_OBJECT (self,
-                            "%s joins no recording in epoch %" G_GUINT64_FORMAT
-                            " (added after it started)",
-                            GST_PAD_NAME (s->pad), info->epoch);
-      }
-      break;
-    }
-    if (!self->current && !s->rec) {
-      self->current = create_recording_locked (self, info, &error);
-      if (!self->current) {
-        self->failed = TRUE;
-        break;
-      }
-      g_cond_broadcast (&self->cond);
-      continue;
-    }
-    /* another stream is still inside the previous interval: the gate closes
-     * all streams together, so its close event is on the way */
-    g_cond_wait (&self->cond, &self->lock);
-  }
-  if (rec)
-    consent_recording_ref (rec);
-  g_mutex_unlock (&self->lock);
-
-  if (error) {
-    post_storage_error (self, error);
-    return FALSE;
-  }
-  if (!rec)
-    return !self->failed;
-  s->need_keyframe = s->video;
-  s->fku_sent = FALSE;
-  push_stream_head (self, s, rec, feed);
-  gst_object_unref (feed);
-  consent_recording_unref (rec);
-  return TRUE;
-}
-
 /* Ends @s's part of its recording; the muxer finishes once all parts ended. */
 static void
 handle_close (GstConsentSink *self, SinkStream *s)
@@ -443,6 +388,70 @@ handle_close (GstConsentSink *self, SinkStream *s)
   consent_recording_unref (rec);
   if (current)
     consent_recording_unref (current);
+}
+
+static gboolean
+handle_open (GstConsentSink *self, SinkStream *s, const ConsentGateInfo *info)
+{
+  g_autoptr (GError) error = NULL;
+  ConsentRecording *rec = NULL;
+  GstPad *feed = NULL;
+  gboolean stale, failed;
+
+  /* an open without the close of the previous interval ends that one first */
+  g_mutex_lock (&self->lock);
+  stale = s->rec && consent_recording_get_epoch (s->rec) != info->epoch;
+  g_mutex_unlock (&self->lock);
+  if (stale)
+    handle_close (self, s);
+
+  g_mutex_lock (&self->lock);
+  for (;;) {
+    if (self->flushing || self->failed)
+      break;
+    if (self->current && consent_recording_get_epoch (self->current) == info->epoch) {
+      if (s->rec == self->current && !s->opened) {
+        rec = s->rec;
+        feed = gst_object_ref (s->feed);
+        s->opened = TRUE;
+      } else {
+        GST_WARNING_OBJECT (self,
+                            "%s joins no recording in epoch %" G_GUINT64_FORMAT
+                            " (added after it started)",
+                            GST_PAD_NAME (s->pad), info->epoch);
+      }
+      break;
+    }
+    if (!self->current && !s->rec) {
+      self->current = create_recording_locked (self, info, &error);
+      if (!self->current) {
+        self->failed = TRUE;
+        break;
+      }
+      g_cond_broadcast (&self->cond);
+      continue;
+    }
+    /* another stream is still inside the previous interval: the gate closes
+     * all streams together, so its close event is on the way */
+    g_cond_wait (&self->cond, &self->lock);
+  }
+  if (rec)
+    consent_recording_ref (rec);
+  failed = self->failed;
+  g_mutex_unlock (&self->lock);
+
+  if (error) {
+    post_storage_error (self, error);
+    return FALSE;
+  }
+  if (!rec)
+    return !failed;
+  s->need_keyframe = s->video;
+  s->fku_sent = FALSE;
+  push_stream_head (self, s, rec, feed);
+  gst_object_unref (feed);
+  consent_recording_unref (rec);
+  return TRUE;
 }
 
 /* ---- data path ---- */

@@ -3,7 +3,8 @@
  * gate-bench: the per-buffer cost of consentgate against its peers in the
  * same pipeline shape, timed from PLAYING to EOS:
  *
- *   fakesrc is-live=true num-buffers=N ! X ! fakesink sync=false   (× streams)
+ *   fakesrc is-live=true format=time num-buffers=N ! X ! fakesink sync=false
+ *   (× streams; TIME segments because the gate judges running time)
  *
  * The clock stops when every source has pushed EOS (a probe on each fakesrc
  * pad): pushes are synchronous, so by then every buffer went through X, and
@@ -82,7 +83,7 @@ bench_launch_line (const BenchCase *c, guint streams, guint64 buffers)
   if (c->gate != GATE_NONE)
     g_string_append (s, "consentgate name=g ");
   for (guint i = 0; i < streams; i++) {
-    g_string_append_printf (s, "fakesrc name=src%u is-live=true num-buffers=%" G_GUINT64_FORMAT
+    g_string_append_printf (s, "fakesrc name=src%u is-live=true format=time num-buffers=%" G_GUINT64_FORMAT
                             " ! ", i, buffers);
     if (c->gate != GATE_NONE)
       g_string_append_printf (s, "g.sink_%u g.src_%u ! ", i, i);
@@ -137,6 +138,20 @@ bench_wait_eos (EosCount *eos, guint streams, const char *line)
   g_mutex_unlock (&eos->lock);
 }
 
+/* A run that posted an error measured nothing. */
+static void
+bench_check_bus (GstElement *pipeline, const char *line)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+  g_autoptr (GstMessage) msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+
+  if (msg != NULL) {
+    g_autoptr (GError) error = NULL;
+    gst_message_parse_error (msg, &error, NULL);
+    g_error ("%s: %s", line, error->message);
+  }
+}
+
 /* Runs the pipeline once; returns ns per buffer (all streams together). */
 static double
 bench_run_once (const BenchCase *c, guint streams, guint64 buffers)
@@ -174,6 +189,7 @@ bench_run_once (const BenchCase *c, guint streams, guint64 buffers)
       g_error ("%s: the gate is %s, expected %s", line, open ? "open" : "closed",
                c->gate == GATE_OPEN ? "open" : "closed");
   }
+  bench_check_bus (pipeline, line);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   g_mutex_clear (&eos.lock);
   g_cond_clear (&eos.cond);

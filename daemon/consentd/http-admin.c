@@ -467,6 +467,12 @@ route_api (ConsentdDaemon *d, struct lws *wsi, Txn *t)
   if (t->body_too_large)
     return respond_error (wsi, t, 413, "too-large",
                           "request body exceeds max-admin-body-bytes");
+  /* Fail closed: with a failed ledger nothing that would be recorded is
+   * admitted until an operator restarts consentd. */
+  if (d->ledger_failed && t->method != M_GET)
+    return respond_error (
+        wsi, t, 503, "ledger-failed",
+        "the consent ledger failed; restart consentd after fixing the disk");
   if (n == 2 && g_str_equal (seg[1], "tokens")) {
     g_autoptr (ConsentdAdminBody) b = NULL;
     if (t->method != M_POST)

@@ -101,6 +101,31 @@ class StateDirTest(unittest.TestCase):
             d.cleanup()
 
 
+class DefaultStateDirTest(unittest.TestCase):
+    def test_xdg_state_home(self):
+        """Without --state-dir or a config, state goes to $XDG_STATE_HOME/consentgate."""
+        import signal
+        import time
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, XDG_STATE_HOME=tmp, HOME=tmp)
+            log = os.path.join(tmp, "log")
+            with open(log, "wb") as out:
+                p = subprocess.Popen([consentd_path(), "--listen", "127.0.0.1:0"], env=env,
+                                     stdout=out, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.monotonic() + 60
+                while "listening on" not in open(log).read():
+                    self.assertIsNone(p.poll(), open(log).read())
+                    self.assertLess(time.monotonic(), deadline)
+                    time.sleep(0.05)
+                state = os.path.join(tmp, "consentgate")
+                for name in ("secret", "admin.token", "audit.key", "policy.conf", "recordings"):
+                    self.assertTrue(os.path.exists(os.path.join(state, name)), name)
+            finally:
+                p.send_signal(signal.SIGTERM)
+                self.assertEqual(p.wait(timeout=60), 0)
+
+
 class TlsTest(unittest.TestCase):
     def test_tls_really_on(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -71,10 +71,13 @@ fake_source_decide (FakeSource *self, const char *participant, gboolean open,
   g_mutex_lock (&self->lock);
   d = consent_gate_decision_new_closed ("fake-meeting", participant, ++self->epoch, reason);
   d->open = open;
-  if (open) {
+  if (open) { /* the fields are public; replace what the constructor set */
+    g_strfreev (d->authorized_by);
     d->authorized_by = g_strdupv ((char **) auth);
+    g_free (d->notice_version);
     d->notice_version = g_strdup ("1");
   }
+  g_strfreev (d->present);
   d->present = g_strdupv ((char **) present);
   if (!participant) {
     g_clear_pointer (&self->meeting_wide, consent_gate_decision_unref);

@@ -96,6 +96,8 @@ typedef struct {
   /* live only: the video keyframe decides the open instant, audio follows
    * (as the gate does); NULL: open at the scheduled times */
   GstClockTime *open_rt;
+  /* between adjacent intervals, send only the next open (no close) */
+  gboolean skip_close;
 } Gate;
 
 static GMutex open_rt_lock; /* Gate.open_rt is shared by two streaming threads */
@@ -146,7 +148,8 @@ gate_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     if (pts >= g->iv[k].open_s * GST_SECOND && pts < g->iv[k].close_s * GST_SECOND)
       want = (int)k;
   if (want != g->cur && g->cur >= 0) {
-    push_gate_event (pad, g, g->cur, FALSE);
+    if (!g->skip_close || want < 0)
+      push_gate_event (pad, g, g->cur, FALSE);
     g->cur = -1;
   }
   if (want >= 0 && g->cur < 0) {
@@ -183,6 +186,7 @@ typedef struct {
   const Interval *iv;
   guint n_iv;
   ConsentSource *source;
+  gboolean skip_close;
 } Recording;
 
 typedef struct {
@@ -229,6 +233,7 @@ running_start (Running *r, const Recording *rec)
     r->open_rt[i] = GST_CLOCK_TIME_NONE;
   if (rec->live)
     r->vgate.open_rt = r->open_rt;
+  r->vgate.skip_close = rec->skip_close;
   r->agate = r->vgate;
   r->agate.video = FALSE;
   {
@@ -416,6 +421,30 @@ static void
 test_intervals_mp4 (SinkFixture *f, gconstpointer data)
 {
   check_intervals (f, "mp4mux", TRUE);
+}
+
+/* An open for a new epoch without the previous close ends the previous file. */
+static void
+test_open_without_close (SinkFixture *f, gconstpointer data)
+{
+  static const Interval iv[] = {{0.5, 1.5}, {1.5, 2.5}};
+  g_autoptr (GPtrArray) segments =
+      g_ptr_array_new_with_free_func ((GDestroyNotify)gst_structure_free);
+  Recording rec = {.location = f->root,
+                   .policy = f->policy,
+                   .audio = TRUE,
+                   .video_buffers = 90,
+                   .iv = iv,
+                   .n_iv = G_N_ELEMENTS (iv),
+                   .skip_close = TRUE};
+  g_autofree char *err = record (&rec, segments);
+
+  g_assert_cmpstr (err, ==, NULL);
+  g_assert_cmpuint (segments->len, ==, 2);
+  g_ptr_array_sort (segments, compare_epoch);
+  for (guint i = 0; i < 2; i++)
+    check_segment (segments->pdata[i], &iv[i], i + 1, 2, "matroskamux");
+  g_assert_cmpuint (count_files (f->root), ==, 4);
 }
 
 static void
@@ -711,6 +740,7 @@ main (int argc, char **argv)
   ADD ("/sink/record/intervals-mkv", test_intervals_mkv);
   ADD ("/sink/record/intervals-mp4", test_intervals_mp4);
   ADD ("/sink/record/nothing-without-consent", test_nothing_without_consent);
+  ADD ("/sink/record/open-without-close", test_open_without_close);
   ADD ("/sink/refuse/outside-root", test_refuse_outside_root);
   ADD ("/sink/refuse/dotdot", test_refuse_dotdot);
   ADD ("/sink/refuse/symlink-escape", test_refuse_symlink);
