@@ -4,8 +4,8 @@
 #include "consent-source.h"
 
 #define CONSENT_TYPE_MEETING_SOURCE (consent_meeting_source_get_type ())
-G_DECLARE_FINAL_TYPE (ConsentMeetingSource, consent_meeting_source, CONSENT, MEETING_SOURCE,
-                      ConsentSource)
+G_DECLARE_FINAL_TYPE (ConsentMeetingSource, consent_meeting_source, CONSENT,
+                      MEETING_SOURCE, ConsentSource)
 
 struct _ConsentMeetingSource {
   ConsentSource parent;
@@ -19,7 +19,7 @@ static void
 on_meeting_decision (ConsentMeeting *meeting, const char *participant,
                      ConsentGateDecision *decision, gpointer user_data)
 {
-  (void) meeting;
+  (void)meeting;
   consent_source_emit_decision (CONSENT_SOURCE (user_data), participant, decision);
 }
 
@@ -62,11 +62,12 @@ segment_report_to_json (const ConsentSegmentReport *r)
 
   add_string (obj, "path", r->path);
   add_string (obj, "sha256", r->sha256);
-  json_object_object_add (obj, "size", json_object_new_int64 ((gint64) r->size));
-  json_object_object_add (obj, "epoch", json_object_new_int64 ((gint64) r->epoch));
+  json_object_object_add (obj, "size", json_object_new_int64 ((gint64)r->size));
+  json_object_object_add (obj, "epoch", json_object_new_int64 ((gint64)r->epoch));
   add_string (obj, "start", r->start_utc);
   add_string (obj, "end", r->end_utc);
-  json_object_object_add (obj, "duration-ns", json_object_new_int64 ((gint64) r->duration_ns));
+  json_object_object_add (obj, "duration-ns",
+                          json_object_new_int64 ((gint64)r->duration_ns));
   add_string_array (obj, "authorized-by", r->authorized_by);
   add_string_array (obj, "present", r->present);
   add_string (obj, "notice-version", r->notice_version);
@@ -110,7 +111,7 @@ consent_meeting_source_class_init (ConsentMeetingSourceClass *klass)
 static void
 consent_meeting_source_init (ConsentMeetingSource *self)
 {
-  (void) self;
+  (void)self;
 }
 
 ConsentSource *

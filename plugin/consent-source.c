@@ -19,7 +19,8 @@ static void
 consent_source_set_property (GObject *object, guint prop_id, const GValue *value,
                              GParamSpec *pspec)
 {
-  ConsentSourcePrivate *priv = consent_source_get_instance_private (CONSENT_SOURCE (object));
+  ConsentSourcePrivate *priv =
+      consent_source_get_instance_private (CONSENT_SOURCE (object));
 
   if (prop_id == PROP_ALLOW_FOREIGN_SINKS)
     priv->allow_foreign_sinks = g_value_get_boolean (value);
@@ -28,9 +29,11 @@ consent_source_set_property (GObject *object, guint prop_id, const GValue *value
 }
 
 static void
-consent_source_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+consent_source_get_property (GObject *object, guint prop_id, GValue *value,
+                             GParamSpec *pspec)
 {
-  ConsentSourcePrivate *priv = consent_source_get_instance_private (CONSENT_SOURCE (object));
+  ConsentSourcePrivate *priv =
+      consent_source_get_instance_private (CONSENT_SOURCE (object));
 
   if (prop_id == PROP_ALLOW_FOREIGN_SINKS)
     g_value_set_boolean (value, priv->allow_foreign_sinks);
@@ -53,11 +56,10 @@ consent_source_class_init (ConsentSourceClass *klass)
    */
   g_object_class_install_property (
       oclass, PROP_ALLOW_FOREIGN_SINKS,
-      g_param_spec_boolean ("allow-foreign-sinks", "Allow foreign sinks",
-                            "Policy lets the gate open into a sink other than consentsink",
-                            FALSE,
-                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                                G_PARAM_STATIC_STRINGS));
+      g_param_spec_boolean (
+          "allow-foreign-sinks", "Allow foreign sinks",
+          "Policy lets the gate open into a sink other than consentsink", FALSE,
+          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
   /**
    * ConsentSource::decision-changed:
    * @participant: (nullable): the participant the decision is about, NULL for
@@ -68,14 +70,14 @@ consent_source_class_init (ConsentSourceClass *klass)
    * changes. Handlers must return quickly and must not block.
    */
   signals[SIGNAL_DECISION_CHANGED] = g_signal_new (
-      "decision-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      G_TYPE_NONE, 2, G_TYPE_STRING, CONSENT_TYPE_GATE_DECISION);
+      "decision-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+      NULL, G_TYPE_NONE, 2, G_TYPE_STRING, CONSENT_TYPE_GATE_DECISION);
 }
 
 static void
 consent_source_init (ConsentSource *self)
 {
-  (void) self;
+  (void)self;
 }
 
 /**
@@ -94,8 +96,8 @@ consent_source_get_decision (ConsentSource *self, const char *participant)
   if (klass->get_decision)
     d = klass->get_decision (self, participant);
   if (!d) /* fail closed */
-    d = consent_gate_decision_new_closed (consent_source_get_meeting_id (self), participant, 0,
-                                          "no-source");
+    d = consent_gate_decision_new_closed (consent_source_get_meeting_id (self),
+                                          participant, 0, "no-source");
   return d;
 }
 
@@ -110,7 +112,8 @@ consent_source_report_segment (ConsentSource *self, const ConsentSegmentReport *
   klass = CONSENT_SOURCE_GET_CLASS (self);
   if (!klass->report_segment) {
     g_set_error (error, CONSENT_ERROR, CONSENT_ERROR_CONFLICT,
-                 "this consent source (%s) cannot record segments", G_OBJECT_TYPE_NAME (self));
+                 "this consent source (%s) cannot record segments",
+                 G_OBJECT_TYPE_NAME (self));
     return FALSE;
   }
   return klass->report_segment (self, report, error);

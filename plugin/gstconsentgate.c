@@ -20,10 +20,22 @@
  * Decisions are judged by buffer running time: a decision taken at clock time
  * T applies to buffers whose running time is at or after T − base-time.
  *
- * While closed it drops buffers (live input) or blocks (non-live input, as
- * told by the upstream latency query), forwards sticky events and GAP events
- * so a live pipeline reaches PLAYING, and always forwards EOS and flushes.
- * Seeks are refused; only TIME segments at rate 1.0 are accepted.
+ * While closed it drops buffers (live input) or blocks (non-live input),
+ * forwards sticky events and GAP events so a live pipeline reaches PLAYING,
+ * and always forwards EOS and flushes. Input is live when the upstream latency
+ * query says so (an upstream that does not answer counts as live). Non-live
+ * input has no clock-based "now": a decision applies at the gate's position,
+ * the highest running time it has seen. Seeks are refused; only TIME
+ * segments at rate 1.0 are accepted.
+ *
+ * Put a queue before each sink pad: while the gate opens, a stream that runs
+ * ahead of the main (first) video stream waits until that stream has found
+ * its opening keyframe. A stream without caps yet counts as possible video.
+ *
+ * With the default `timeline=continuous` closed intervals are cut out: the
+ * first open interval starts at running time 0 and each later one where the
+ * previous one's output ended (plus the opening keyframe's DTS lead, so DTS
+ * never goes backwards or below 0).
  *
  * On every open and close it posts an element message `consent-gate` on the
  * bus and sends a serialized custom downstream event `consent-gate` (before
@@ -43,7 +55,8 @@
  *     audiotestsrc is-live=true ! opusenc ! queue ! gate.sink_1 \
  *     consentgate name=gate server=wss://consent.example.org/v1/ws meeting=weekly \
  *       token-file=/etc/consentgate/recorder.token \
- *     gate.src_0 ! queue ! consentsink name=sink location=/var/lib/consentgate/recordings \
+ *     gate.src_0 ! queue ! consentsink name=sink \
+ *       location=/var/lib/consentgate/recordings \
  *     gate.src_1 ! queue ! sink.
  * ]|
  */
@@ -91,12 +104,12 @@ typedef enum {
 
 /* One open interval of the gate, in input running time. */
 typedef struct {
-  guint id;                         /* increasing; 0 is never used */
-  GstClockTime start;               /* first running time inside */
-  GstClockTime end;                 /* first running time outside; NONE while open */
-  GstClockTimeDiff shift;           /* output running time = input − shift */
-  ConsentGateDecision *opened_by;   /* authorization (may be updated while open) */
-  ConsentGateDecision *closed_by;   /* NULL while open or closed by EOS */
+  guint id;                       /* increasing; 0 is never used */
+  GstClockTime start;             /* first running time inside */
+  GstClockTime end;               /* first running time outside; NONE while open */
+  GstClockTimeDiff shift;         /* output running time = input − shift */
+  ConsentGateDecision *opened_by; /* authorization (may be updated while open) */
+  ConsentGateDecision *closed_by; /* NULL while open or closed by EOS */
 } GateInterval;
 
 typedef struct {
@@ -135,7 +148,7 @@ struct _GstConsentGate {
   GPtrArray *streams; /* GateStream* */
   GQueue intervals;   /* GateInterval*, oldest first */
   guint next_interval_id;
-  gboolean armed;     /* an open decision waits for its keyframe */
+  gboolean armed; /* an open decision waits for its keyframe */
   GstClockTime arm_rt;
   ConsentGateDecision *decision; /* latest decision followed */
   GstClockTime out_end;          /* output running time where the last interval ended */
@@ -162,14 +175,15 @@ enum {
 };
 static GParamSpec *props[N_PROPS];
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE ("sink_%u", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
-static GstStaticPadTemplate src_template =
-    GST_STATIC_PAD_TEMPLATE ("src_%u", GST_PAD_SRC, GST_PAD_SOMETIMES, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
+    "sink_%u", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
+    "src_%u", GST_PAD_SRC, GST_PAD_SOMETIMES, GST_STATIC_CAPS_ANY);
 
 #define gst_consent_gate_parent_class parent_class
 G_DEFINE_TYPE (GstConsentGate, gst_consent_gate, GST_TYPE_ELEMENT)
-GST_ELEMENT_REGISTER_DEFINE (consentgate, "consentgate", GST_RANK_NONE, GST_TYPE_CONSENT_GATE)
+GST_ELEMENT_REGISTER_DEFINE (consentgate, "consentgate", GST_RANK_NONE,
+                             GST_TYPE_CONSENT_GATE)
 
 #define GST_TYPE_CONSENT_GATE_TIMELINE (gst_consent_gate_timeline_get_type ())
 static GType
@@ -242,7 +256,8 @@ gate_changed (GstConsentGate *self)
 
 static GstStructure *
 gate_info_structure (GstConsentGate *self, const GateInterval *iv, gboolean open,
-                     GstClockTime out_rt, const char *reason_override, gboolean with_source)
+                     GstClockTime out_rt, const char *reason_override,
+                     gboolean with_source)
 {
   const ConsentGateDecision *d = open || !iv->closed_by ? iv->opened_by : iv->closed_by;
   ConsentGateInfo info = {
@@ -250,10 +265,10 @@ gate_info_structure (GstConsentGate *self, const GateInterval *iv, gboolean open
       .running_time = out_rt,
       .reason = reason_override ? reason_override : d->reason,
       .epoch = d->epoch,
-      .authorized_by = (const char *const *) iv->opened_by->authorized_by,
+      .authorized_by = (const char *const *)iv->opened_by->authorized_by,
       .meeting = d->meeting,
       .participant = d->participant,
-      .present = (const char *const *) d->present,
+      .present = (const char *const *)d->present,
       .notice_version = iv->opened_by->notice_version,
       .source = self->source,
   };
@@ -265,16 +280,17 @@ static GstMessage *
 gate_message_new (GstConsentGate *self, const GateInterval *iv, gboolean open,
                   GstClockTime out_rt)
 {
-  return gst_message_new_element (GST_OBJECT (self),
-                                  gate_info_structure (self, iv, open, out_rt, NULL, FALSE));
+  return gst_message_new_element (
+      GST_OBJECT (self), gate_info_structure (self, iv, open, out_rt, NULL, FALSE));
 }
 
 static GstEvent *
 gate_event_new (GstConsentGate *self, const GateInterval *iv, gboolean open,
                 GstClockTime out_rt, const char *reason)
 {
-  return gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
-                               gate_info_structure (self, iv, open, out_rt, reason, TRUE));
+  return gst_event_new_custom (
+      GST_EVENT_CUSTOM_DOWNSTREAM,
+      gate_info_structure (self, iv, open, out_rt, reason, TRUE));
 }
 
 /* ------------------------------------------------------------- the decision */
@@ -339,8 +355,9 @@ gate_open_at (GstConsentGate *self, GstClockTime rt, GstClockTime lead, GstMessa
   iv->id = ++self->next_interval_id;
   iv->start = rt;
   iv->end = GST_CLOCK_TIME_NONE;
-  iv->shift = continuous ? GST_CLOCK_DIFF (gate_output_end (self), rt) - (GstClockTimeDiff) lead
-                         : 0;
+  iv->shift = continuous
+                  ? GST_CLOCK_DIFF (gate_output_end (self), rt) - (GstClockTimeDiff)lead
+                  : 0;
   iv->opened_by = consent_gate_decision_ref (self->decision);
   g_queue_push_tail (&self->intervals, iv);
   self->armed = FALSE;
@@ -511,9 +528,9 @@ gate_request_keyframe (GstConsentGate *self)
   g_mutex_unlock (&self->lock);
 
   for (guint i = 0; i < pads->len; i++)
-    gst_pad_push_event (g_ptr_array_index (pads, i),
-                        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
-                                                                     TRUE, 0));
+    gst_pad_push_event (
+        g_ptr_array_index (pads, i),
+        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
 static void
@@ -533,13 +550,15 @@ gate_apply_decision (GstConsentGate *self, ConsentGateDecision *d)
   gboolean want_keyframe = FALSE;
 
   if (d->open && !gate_storage_allows_open (self))
-    d = consent_gate_decision_new_closed (d->meeting, d->participant, d->epoch, "foreign-sink");
+    d = consent_gate_decision_new_closed (d->meeting, d->participant, d->epoch,
+                                          "foreign-sink");
   else
     consent_gate_decision_ref (d);
 
   g_mutex_lock (&self->lock);
   if (self->decision && d->epoch < self->decision->epoch && d->epoch != 0) {
-    GST_DEBUG_OBJECT (self, "ignoring stale decision (epoch %" G_GUINT64_FORMAT ")", d->epoch);
+    GST_DEBUG_OBJECT (self, "ignoring stale decision (epoch %" G_GUINT64_FORMAT ")",
+                      d->epoch);
     g_mutex_unlock (&self->lock);
     consent_gate_decision_unref (d);
     return;
@@ -579,7 +598,7 @@ on_decision_changed (ConsentSource *source, const char *participant,
   GstConsentGate *self = GST_CONSENT_GATE (user_data);
   gboolean ours;
 
-  (void) source;
+  (void)source;
   GST_OBJECT_LOCK (self);
   ours = g_strcmp0 (participant, self->participant) == 0;
   GST_OBJECT_UNLOCK (self);
@@ -622,8 +641,8 @@ gate_attach_source (GstConsentGate *self)
   }
   g_mutex_lock (&self->lock);
   self->source = source;
-  self->source_handler = g_signal_connect_object (source, "decision-changed",
-                                                  G_CALLBACK (on_decision_changed), self, 0);
+  self->source_handler = g_signal_connect_object (
+      source, "decision-changed", G_CALLBACK (on_decision_changed), self, 0);
   g_mutex_unlock (&self->lock);
 
   d = consent_source_get_decision (source, participant);
@@ -710,14 +729,16 @@ interval_out_end (const GateInterval *iv, const GateStream *s)
 {
   GstClockTime end = GST_CLOCK_TIME_IS_VALID (iv->end) ? iv->end : s->last_end;
 
-  return GST_CLOCK_TIME_IS_VALID (end) && (GstClockTimeDiff) end >= iv->shift ? end - iv->shift : 0;
+  return GST_CLOCK_TIME_IS_VALID (end) && (GstClockTimeDiff)end >= iv->shift
+             ? end - iv->shift
+             : 0;
 }
 
 static GateInterval *
 gate_find_by_id (GstConsentGate *self, guint id)
 {
   for (GList *l = self->intervals.head; l; l = l->next)
-    if (((GateInterval *) l->data)->id == id)
+    if (((GateInterval *)l->data)->id == id)
       return l->data;
   return NULL;
 }
@@ -777,7 +798,7 @@ stream_make_gap (GstConsentGate *self, GateStream *s, const BufferTimes *bt,
                                                 gate_output_end (self) - s->offset);
   if (!GST_CLOCK_TIME_IS_VALID (pos))
     pos = s->segment.start;
-  (void) bt;
+  (void)bt;
   a->gap_event = gst_event_new_gap (pos, 0);
 }
 
@@ -790,7 +811,8 @@ stream_must_wait_for_main (GstConsentGate *self, GateStream *s, const BufferTime
     return FALSE;
   main_video = gate_main_video (self);
   return main_video && main_video != s && !main_video->flushing &&
-         (!GST_CLOCK_TIME_IS_VALID (main_video->position) || main_video->position < bt->start);
+         (!GST_CLOCK_TIME_IS_VALID (main_video->position) ||
+          main_video->position < bt->start);
 }
 
 static void
@@ -800,7 +822,7 @@ stream_note_output (GateStream *s, const GateInterval *iv, const BufferTimes *bt
 
   if (s->kind == STREAM_KIND_RAW_AUDIO && GST_CLOCK_TIME_IS_VALID (iv->end))
     end = MIN (end, iv->end); /* clipped */
-  if ((GstClockTimeDiff) end > iv->shift)
+  if ((GstClockTimeDiff)end > iv->shift)
     s->out_end = MAX (s->out_end, end - iv->shift);
 }
 
@@ -849,14 +871,15 @@ segment_signed_running_time (const GstSegment *seg, GstClockTime ts, gint64 *out
   guint64 rt;
   int sign = gst_segment_to_running_time_full (seg, GST_FORMAT_TIME, ts, &rt);
 
-  *out = sign > 0 ? (gint64) rt : -(gint64) rt;
+  *out = sign > 0 ? (gint64)rt : -(gint64)rt;
   return sign != 0;
 }
 
 static void
 buffer_times (GateStream *s, GstBuffer *buf, BufferTimes *bt)
 {
-  GstClockTime ts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : GST_BUFFER_DTS (buf);
+  GstClockTime ts =
+      GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : GST_BUFFER_DTS (buf);
   gint64 pts, dts;
 
   bt->start = gst_segment_to_running_time (&s->segment, GST_FORMAT_TIME, ts);
@@ -869,13 +892,13 @@ buffer_times (GateStream *s, GstBuffer *buf, BufferTimes *bt)
   if (GST_BUFFER_PTS_IS_VALID (buf) && GST_BUFFER_DTS_IS_VALID (buf) &&
       segment_signed_running_time (&s->segment, GST_BUFFER_PTS (buf), &pts) &&
       segment_signed_running_time (&s->segment, GST_BUFFER_DTS (buf), &dts) && dts < pts)
-    bt->lead = (GstClockTime) (pts - dts);
+    bt->lead = (GstClockTime)(pts - dts);
 }
 
 /* Raw audio: keep only the samples inside [start, end) (input running time). */
 static GstBuffer *
-stream_clip_audio (GateStream *s, GstBuffer *buf, const BufferTimes *bt, GstClockTime start,
-                   GstClockTime end)
+stream_clip_audio (GateStream *s, GstBuffer *buf, const BufferTimes *bt,
+                   GstClockTime start, GstClockTime end)
 {
   guint64 samples, trim = 0, keep;
   GstClockTime pts;
@@ -886,8 +909,11 @@ stream_clip_audio (GateStream *s, GstBuffer *buf, const BufferTimes *bt, GstCloc
   if (start > bt->start)
     trim = gst_util_uint64_scale_int_ceil (start - bt->start, s->rate, GST_SECOND);
   keep = samples > trim ? samples - trim : 0;
-  if (GST_CLOCK_TIME_IS_VALID (end) && end < bt->start + gst_util_uint64_scale_int (samples, GST_SECOND, s->rate)) {
-    guint64 until = end > bt->start ? gst_util_uint64_scale_int_ceil (end - bt->start, s->rate, GST_SECOND) : 0;
+  if (GST_CLOCK_TIME_IS_VALID (end) &&
+      end < bt->start + gst_util_uint64_scale_int (samples, GST_SECOND, s->rate)) {
+    guint64 until = end > bt->start ? gst_util_uint64_scale_int_ceil (end - bt->start,
+                                                                      s->rate, GST_SECOND)
+                                    : 0;
     keep = until > trim ? MIN (keep, until - trim) : 0;
   }
   if (trim == 0 && keep == samples)
@@ -915,7 +941,6 @@ stream_push_events (GateStream *s, GateActions *a)
     gst_pad_push_event (s->srcpad, g_steal_pointer (&a->open_event));
   return GST_FLOW_OK;
 }
-
 
 /* Slow path: judge, push what the judgement asks for, and wait if told to. */
 static GstFlowReturn
@@ -1020,11 +1045,12 @@ stream_set_segment (GstConsentGate *self, GateStream *s, GstEvent *event)
 
   gst_event_parse_segment (event, &seg);
   if (seg->format != GST_FORMAT_TIME || seg->rate != 1.0) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-                       ("consentgate needs TIME segments at rate 1.0 (got %s at rate %g on %s)",
-                        gst_format_get_name (seg->format), seg->rate, GST_PAD_NAME (s->sinkpad)),
-                       ("consent is judged by running time; put the gate after a decoder or "
-                        "parser that outputs TIME, and do not play it back at another rate"));
+    GST_ELEMENT_ERROR (
+        self, STREAM, FORMAT,
+        ("consentgate needs TIME segments at rate 1.0 (got %s at rate %g on %s)",
+         gst_format_get_name (seg->format), seg->rate, GST_PAD_NAME (s->sinkpad)),
+        ("consent is judged by running time; put the gate after a decoder or "
+         "parser that outputs TIME, and do not play it back at another rate"));
     return FALSE;
   }
   s->segment = *seg;
@@ -1128,7 +1154,7 @@ gst_consent_gate_iterate_internal_links (GstPad *pad, GstObject *parent)
   g_auto (GValue) v = G_VALUE_INIT;
   GstIterator *it;
 
-  (void) parent;
+  (void)parent;
   g_value_init (&v, GST_TYPE_PAD);
   g_value_set_object (&v, other);
   it = gst_iterator_new_single (GST_TYPE_PAD, &v);
@@ -1145,10 +1171,10 @@ gate_stream_new (GstConsentGate *self, guint index)
   g_autofree char *sink_name = g_strdup_printf ("sink_%u", index);
   g_autofree char *src_name = g_strdup_printf ("src_%u", index);
 
-  s->sinkpad = gst_pad_new_from_template (gst_element_class_get_pad_template (klass, "sink_%u"),
-                                          sink_name);
-  s->srcpad = gst_pad_new_from_template (gst_element_class_get_pad_template (klass, "src_%u"),
-                                         src_name);
+  s->sinkpad = gst_pad_new_from_template (
+      gst_element_class_get_pad_template (klass, "sink_%u"), sink_name);
+  s->srcpad = gst_pad_new_from_template (
+      gst_element_class_get_pad_template (klass, "src_%u"), src_name);
   gst_pad_set_chain_function (s->sinkpad, gst_consent_gate_chain);
   gst_pad_set_event_function (s->sinkpad, gst_consent_gate_sink_event);
   gst_pad_set_event_function (s->srcpad, gst_consent_gate_src_event);
@@ -1190,15 +1216,15 @@ gate_pick_index (GstConsentGate *self, const char *name)
 }
 
 static GstPad *
-gst_consent_gate_request_new_pad (GstElement *element, GstPadTemplate *templ, const char *name,
-                                  const GstCaps *caps)
+gst_consent_gate_request_new_pad (GstElement *element, GstPadTemplate *templ,
+                                  const char *name, const GstCaps *caps)
 {
   GstConsentGate *self = GST_CONSENT_GATE (element);
   GateStream *s;
   guint index;
 
-  (void) templ;
-  (void) caps;
+  (void)templ;
+  (void)caps;
   g_mutex_lock (&self->lock);
   if (self->streams->len >= MAX_STREAMS) {
     g_mutex_unlock (&self->lock);
@@ -1256,7 +1282,7 @@ static void
 gate_reset (GstConsentGate *self)
 {
   g_mutex_lock (&self->lock);
-  g_queue_clear_full (&self->intervals, (GDestroyNotify) gate_interval_free);
+  g_queue_clear_full (&self->intervals, (GDestroyNotify)gate_interval_free);
   self->armed = FALSE;
   self->out_end = 0;
   self->stopping = FALSE;
@@ -1417,7 +1443,7 @@ gst_consent_gate_finalize (GObject *object)
   GstConsentGate *self = GST_CONSENT_GATE (object);
 
   gate_detach_source (self);
-  g_queue_clear_full (&self->intervals, (GDestroyNotify) gate_interval_free);
+  g_queue_clear_full (&self->intervals, (GDestroyNotify)gate_interval_free);
   g_clear_pointer (&self->decision, consent_gate_decision_unref);
   g_ptr_array_unref (self->streams); /* pads (and their streams) were released */
   g_free (self->server);
@@ -1439,11 +1465,12 @@ gst_consent_gate_dispose (GObject *object)
 
   /* release request pads so their streams are freed */
   while (GST_ELEMENT (self)->sinkpads)
-    gst_element_release_request_pad (GST_ELEMENT (self), GST_ELEMENT (self)->sinkpads->data);
+    gst_element_release_request_pad (GST_ELEMENT (self),
+                                     GST_ELEMENT (self)->sinkpads->data);
   G_OBJECT_CLASS (parent_class)->dispose (object);
 }
 
-#define READY_STRING_FLAGS                                                                   \
+#define READY_STRING_FLAGS                                                               \
   (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)
 
 static void
@@ -1454,24 +1481,28 @@ gst_consent_gate_install_properties (GObjectClass *oclass)
       "ws:// or wss:// URL of consentd. Takes precedence over meeting-object. "
       "Without a consentd client the gate stays closed (reason \"no-source\")",
       NULL, READY_STRING_FLAGS);
-  props[PROP_MEETING] = g_param_spec_string (
-      "meeting", "Meeting", "Meeting id at the consentd server", NULL, READY_STRING_FLAGS);
-  props[PROP_TOKEN_FILE] = g_param_spec_string (
-      "token-file", "Token file",
-      "File holding the recorder token for the server (never put a token on the command line)",
-      NULL, READY_STRING_FLAGS);
+  props[PROP_MEETING] =
+      g_param_spec_string ("meeting", "Meeting", "Meeting id at the consentd server",
+                           NULL, READY_STRING_FLAGS);
+  props[PROP_TOKEN_FILE] =
+      g_param_spec_string ("token-file", "Token file",
+                           "File holding the recorder token for the server (never put a "
+                           "token on the command line)",
+                           NULL, READY_STRING_FLAGS);
   props[PROP_CA_FILE] = g_param_spec_string (
-      "ca-file", "CA file", "PEM file of the CA that signed the wss:// server's certificate",
-      NULL, READY_STRING_FLAGS);
+      "ca-file", "CA file",
+      "PEM file of the CA that signed the wss:// server's certificate", NULL,
+      READY_STRING_FLAGS);
   props[PROP_PARTICIPANT] = g_param_spec_string (
       "participant", "Participant",
       "Follow only this participant's decision (a gate on their own stream, policy "
       "scope=participant); unset: follow the meeting-wide decision",
       NULL, READY_STRING_FLAGS);
-  props[PROP_MEETING_OBJECT] = g_param_spec_object (
-      "meeting-object", "Meeting object",
-      "An in-process ConsentMeeting to follow (embedding and tests); used when server is unset",
-      CONSENT_TYPE_MEETING, READY_STRING_FLAGS);
+  props[PROP_MEETING_OBJECT] =
+      g_param_spec_object ("meeting-object", "Meeting object",
+                           "An in-process ConsentMeeting to follow (embedding and "
+                           "tests); used when server is unset",
+                           CONSENT_TYPE_MEETING, READY_STRING_FLAGS);
   props[PROP_SOURCE_OBJECT] = g_param_spec_object (
       "source-object", "Source object",
       "A ConsentSource to follow (embedding and tests); used when server is unset, "
@@ -1479,10 +1510,12 @@ gst_consent_gate_install_properties (GObjectClass *oclass)
       CONSENT_TYPE_SOURCE, READY_STRING_FLAGS);
   props[PROP_TIMELINE] = g_param_spec_enum (
       "timeline", "Timeline", "What happens to the running time of closed intervals",
-      GST_TYPE_CONSENT_GATE_TIMELINE, GST_CONSENT_GATE_TIMELINE_CONTINUOUS, READY_STRING_FLAGS);
+      GST_TYPE_CONSENT_GATE_TIMELINE, GST_CONSENT_GATE_TIMELINE_CONTINUOUS,
+      READY_STRING_FLAGS);
   props[PROP_IS_OPEN] = g_param_spec_boolean (
-      "is-open", "Is open", "Whether media currently passes (notifies on every open/close)",
-      FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+      "is-open", "Is open",
+      "Whether media currently passes (notifies on every open/close)", FALSE,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (oclass, N_PROPS, props);
 }
 
@@ -1492,7 +1525,8 @@ gst_consent_gate_class_init (GstConsentGateClass *klass)
   GObjectClass *oclass = G_OBJECT_CLASS (klass);
   GstElementClass *eclass = GST_ELEMENT_CLASS (klass);
 
-  GST_DEBUG_CATEGORY_INIT (consent_gate_debug, "consentgate", 0, "recording consent gate");
+  GST_DEBUG_CATEGORY_INIT (consent_gate_debug, "consentgate", 0,
+                           "recording consent gate");
   oclass->set_property = gst_consent_gate_set_property;
   oclass->get_property = gst_consent_gate_get_property;
   oclass->dispose = gst_consent_gate_dispose;

@@ -12,6 +12,9 @@
 
 #include <string.h>
 
+#include "consent-json.h"
+#include "consent-wire.h"
+
 struct _ConsentMeeting {
   GObject parent;
   char *id;
@@ -614,6 +617,26 @@ consent_meeting_get_title (ConsentMeeting *self)
   return self->title;
 }
 
+/* The ledger keeps what a restart needs to rebuild the meeting: the title and
+ * the full notice (its record's notice sha256 lets a reader check it). */
+static char *
+title_details (const char *title)
+{
+  g_autoptr (json_object) o = json_object_new_object ();
+
+  json_object_object_add (o, "title", json_object_new_string (title));
+  return consent_json_to_string (o);
+}
+
+static char *
+notice_details (const ConsentNotice *notice)
+{
+  g_autoptr (json_object) o = json_object_new_object ();
+
+  json_object_object_add (o, "notice", consent_notice_to_json_object (notice));
+  return consent_json_to_string (o);
+}
+
 gboolean
 consent_meeting_set_title (ConsentMeeting *self, const char *title, GError **error)
 {
@@ -629,7 +652,7 @@ consent_meeting_set_title (ConsentMeeting *self, const char *title, GError **err
   g_free (self->title);
   self->title = g_strdup (title);
   e = event_new (self, CONSENT_EVENT_MEETING_UPDATED, NULL, "admin", NULL);
-  e->details_json = g_strdup ("{\"title-changed\":true}");
+  e->details_json = title_details (title);
   decide_and_record (self, e, 0);
   return TRUE;
 }
@@ -638,6 +661,8 @@ gboolean
 consent_meeting_set_notice (ConsentMeeting *self, ConsentNotice *notice, const char *actor,
                             GError **error)
 {
+  ConsentEvent *e;
+
   g_return_val_if_fail (notice != NULL, FALSE);
   if (!check_usable (self, error))
     return FALSE;
@@ -657,7 +682,9 @@ consent_meeting_set_notice (ConsentMeeting *self, ConsentNotice *notice, const c
     set_answer (self, p, p->present && self->requested ? CONSENT_ANSWER_PENDING : CONSENT_ANSWER_NONE);
     p->notice_reset = p->answer == CONSENT_ANSWER_PENDING;
   }
-  decide_and_record (self, event_new (self, CONSENT_EVENT_NOTICE_CHANGED, NULL, actor, NULL), 0);
+  e = event_new (self, CONSENT_EVENT_NOTICE_CHANGED, NULL, actor, NULL);
+  e->details_json = notice_details (notice);
+  decide_and_record (self, e, 0);
   return TRUE;
 }
 
@@ -883,7 +910,8 @@ consent_meeting_withdraw (ConsentMeeting *self, const char *participant,
   set_answer (self, p, CONSENT_ANSWER_WITHDRAWN);
   changed_participant (self, participant);
   /* Closes at once (decide emits) before the ledger hears of it. */
-  decide_and_record (self, event_new (self, CONSENT_EVENT_WITHDRAW, participant, "participant", method), 0);
+  decide_and_record (self, event_new (self, CONSENT_EVENT_WITHDRAW, participant, "participant", method),
+                     p->generation);
   return TRUE;
 }
 
@@ -951,6 +979,24 @@ consent_meeting_is_ended (ConsentMeeting *self)
 
 /* ---- durability ---- */
 
+/* The standing answer a person's answer event leaves until its record is
+ * durable, or NONE. Timeouts are the system's, not the person's: one tick
+ * may expire several people, so they carry no receipt. */
+static ConsentAnswer
+answer_of_event (ConsentEventType type)
+{
+  switch (type) {
+  case CONSENT_EVENT_ACCEPT:
+    return CONSENT_ANSWER_ACCEPTING;
+  case CONSENT_EVENT_DECLINE:
+    return CONSENT_ANSWER_DECLINED;
+  case CONSENT_EVENT_WITHDRAW:
+    return CONSENT_ANSWER_WITHDRAWN;
+  default:
+    return CONSENT_ANSWER_NONE;
+  }
+}
+
 static void
 apply_durable (ConsentMeeting *self, Pending *pe, const char *record_id)
 {
@@ -962,14 +1008,18 @@ apply_durable (ConsentMeeting *self, Pending *pe, const char *record_id)
     self->request_record_id = g_strdup (record_id);
     return;
   }
-  if (e->type != CONSENT_EVENT_ACCEPT || e->participant == NULL)
+  if (answer_of_event (e->type) == CONSENT_ANSWER_NONE || e->participant == NULL)
     return;
   p = g_hash_table_lookup (self->participants, e->participant);
   /* Only the very answer this record belongs to: a withdrawal or a new
    * request since then makes this late ack history, not consent. */
-  if (p == NULL || p->generation != pe->generation || p->answer != CONSENT_ANSWER_ACCEPTING)
+  if (p == NULL || p->generation != pe->generation || p->answer != answer_of_event (e->type))
     return;
-  p->answer = CONSENT_ANSWER_ACCEPTED;
+  /* Declines and withdrawals get their record too: it is the
+   * person's receipt, and it never counts as consent (only ACCEPTED does). */
+  if (p->answer == CONSENT_ANSWER_ACCEPTING)
+    p->answer = CONSENT_ANSWER_ACCEPTED;
+  g_free (p->record_id);
   p->record_id = g_strdup (record_id);
   changed_participant (self, p->id);
 }

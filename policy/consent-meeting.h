@@ -47,7 +47,8 @@ typedef struct {
   gboolean present;
   ConsentAnswer answer;
   char *answer_notice_version;
-  char *answer_record_id;  /* ledger record of the standing answer, if durable */
+  char *answer_record_id;  /* ledger record of the standing answer (accept, decline,
+                            * withdraw) once durable; NULL for none, pending, timed-out */
   gint64 since_us;         /* when the answer (or presence) last changed */
 } ConsentParticipantState;
 void consent_participant_state_free (ConsentParticipantState *s);

@@ -27,6 +27,8 @@ static const char *const error_names[] = {
   [CONSENT_ERROR_CONFLICT] = "conflict",
   [CONSENT_ERROR_LEDGER] = "ledger-failed",
   [CONSENT_ERROR_POLICY] = "policy",
+  [CONSENT_ERROR_RATE_LIMITED] = "rate-limited",
+  [CONSENT_ERROR_TIMEOUT] = "timeout",
 };
 
 const char *

@@ -31,6 +31,8 @@ typedef enum {
   CONSENT_ERROR_CONFLICT,       /* "conflict": state does not allow this */
   CONSENT_ERROR_LEDGER,         /* "ledger-failed": ledger refused; fail closed */
   CONSENT_ERROR_POLICY,         /* "policy": policy file problem */
+  CONSENT_ERROR_RATE_LIMITED,   /* "rate-limited": too many messages; the excess was dropped */
+  CONSENT_ERROR_TIMEOUT,        /* "timeout": a required step (hello) did not come in time */
 } ConsentError;
 
 #define CONSENT_ERROR (consent_error_quark ())

@@ -27,7 +27,7 @@ static const char *const type_names[CONSENT_MSG_N_TYPES] = {
 
 /* Exactly the fields each type may carry ("type" included). */
 static const char *const *const type_keys[CONSENT_MSG_N_TYPES] = {
-  [CONSENT_MSG_HELLO] = (const char *const[]){ "type", "token", NULL },
+  [CONSENT_MSG_HELLO] = (const char *const[]){ "type", "token", "participant", NULL },
   [CONSENT_MSG_CONSENT] = (const char *const[]){ "type", "decision", "notice", "request", NULL },
   [CONSENT_MSG_WITHDRAW] = (const char *const[]){ "type", NULL },
   [CONSENT_MSG_WELCOME] = (const char *const[]){ "type", "meeting", "participant", "notice", NULL },
@@ -36,8 +36,8 @@ static const char *const *const type_keys[CONSENT_MSG_N_TYPES] = {
   [CONSENT_MSG_STATE] = (const char *const[]){ "type", "gate", "recording", NULL },
   [CONSENT_MSG_ERROR] = (const char *const[]){ "type", "code", "message", NULL },
   [CONSENT_MSG_GATE] = (const char *const[]){ "type", "state", "epoch", "reason", "authorized-by",
-                                              "lease-ms", NULL },
-  [CONSENT_MSG_LEASE] = (const char *const[]){ "type", "epoch", "lease-ms", NULL },
+                                              "lease-ms", "participant", NULL },
+  [CONSENT_MSG_LEASE] = (const char *const[]){ "type", "epoch", "lease-ms", "participant", NULL },
   [CONSENT_MSG_SEGMENT] = (const char *const[]){ "type", "path", "sha256", "size", "epoch", "start",
                                                  "end", "authorized-by", "muxer", "notice", NULL },
 };
@@ -229,17 +229,18 @@ get_open_closed (json_object *obj, const char *key, gboolean *open, GError **err
   return TRUE;
 }
 
-static gboolean
-get_notice (json_object *obj, ConsentNotice **out, GError **error)
+ConsentNotice *
+consent_notice_from_json_object (json_object *n, GError **error)
 {
-  json_object *n = NULL;
   g_autofree char *version = NULL, *text = NULL, *controller = NULL, *purpose = NULL;
   g_autofree char *storage = NULL, *sha256 = NULL;
   gint64 days = 0;
   g_autoptr (ConsentNotice) notice = NULL;
 
-  if (!json_object_object_get_ex (obj, "notice", &n) || !json_object_is_type (n, json_type_object))
-    return field_fail (error, "notice", "an object");
+  if (n == NULL || !json_object_is_type (n, json_type_object)) {
+    field_fail (error, "notice", "an object");
+    return NULL;
+  }
   if (!consent_json_check_keys (n, notice_keys, error) ||
       !get_str (n, "version", KIND_ID, TRUE, &version, error) ||
       !get_str (n, "text", KIND_TEXT, TRUE, &text, error) ||
@@ -248,13 +249,25 @@ get_notice (json_object *obj, ConsentNotice **out, GError **error)
       !get_str (n, "storage", KIND_SHORT, TRUE, &storage, error) ||
       !get_str (n, "sha256", KIND_SHA256, TRUE, &sha256, error) ||
       !consent_json_get_int64 (n, "retention-days", TRUE, 1, 36500, &days, error))
-    return FALSE;
+    return NULL;
   notice = consent_notice_new (version, text, controller, purpose, storage, (guint) days);
   /* The hash is what the ledger records: a notice that does not match it is not the one shown. */
-  if (strcmp (notice->sha256, sha256) != 0)
-    return field_fail (error, "notice.sha256", "the sha256 of the notice's canonical form");
-  *out = g_steal_pointer (&notice);
-  return TRUE;
+  if (strcmp (notice->sha256, sha256) != 0) {
+    field_fail (error, "notice.sha256", "the sha256 of the notice's canonical form");
+    return NULL;
+  }
+  return g_steal_pointer (&notice);
+}
+
+static gboolean
+get_notice (json_object *obj, ConsentNotice **out, GError **error)
+{
+  json_object *n = NULL;
+
+  if (!json_object_object_get_ex (obj, "notice", &n))
+    return field_fail (error, "notice", "an object");
+  *out = consent_notice_from_json_object (n, error);
+  return *out != NULL;
 }
 
 static gboolean
@@ -270,7 +283,7 @@ parse_fields (ConsentMessage *m, json_object *o, GError **error)
     if (s[0] == '\0' || strlen (s) > 1024)
       return field_fail (error, "token", "a non-empty string of at most 1024 bytes");
     m->token = g_strdup (s);
-    return TRUE;
+    return get_str (o, "participant", KIND_ID, FALSE, &m->participant, error);
   case CONSENT_MSG_CONSENT:
     if (!consent_json_get_string (o, "decision", TRUE, &s, error))
       return FALSE;
@@ -311,13 +324,15 @@ parse_fields (ConsentMessage *m, json_object *o, GError **error)
         !get_uint (o, "epoch", G_MAXINT64, &m->epoch, error) ||
         !get_str (o, "reason", KIND_REF, TRUE, &m->reason, error) ||
         !get_refs (o, "authorized-by", &m->authorized_by, error) ||
-        !get_uint (o, "lease-ms", MAX_LEASE_MS, &u, error))
+        !get_uint (o, "lease-ms", MAX_LEASE_MS, &u, error) ||
+        !get_str (o, "participant", KIND_ID, FALSE, &m->participant, error))
       return FALSE;
     m->lease_ms = (guint) u;
     return TRUE;
   case CONSENT_MSG_LEASE:
     if (!get_uint (o, "epoch", G_MAXINT64, &m->epoch, error) ||
-        !get_uint (o, "lease-ms", MAX_LEASE_MS, &u, error))
+        !get_uint (o, "lease-ms", MAX_LEASE_MS, &u, error) ||
+        !get_str (o, "participant", KIND_ID, FALSE, &m->participant, error))
       return FALSE;
     m->lease_ms = (guint) u;
     return TRUE;
@@ -382,6 +397,14 @@ add_str (json_object *o, const char *key, const char *v)
   json_object_object_add (o, key, json_object_new_string (v));
 }
 
+/* Optional fields are left out when unset, so older peers see what they know. */
+static void
+add_opt_str (json_object *o, const char *key, const char *v)
+{
+  if (v != NULL)
+    add_str (o, key, v);
+}
+
 static void
 add_refs (json_object *o, const char *key, char **refs)
 {
@@ -392,8 +415,8 @@ add_refs (json_object *o, const char *key, char **refs)
   json_object_object_add (o, key, arr);
 }
 
-static json_object *
-notice_to_json (const ConsentNotice *n)
+json_object *
+consent_notice_to_json_object (const ConsentNotice *n)
 {
   json_object *o = json_object_new_object ();
 
@@ -443,6 +466,7 @@ add_fields (json_object *o, const ConsentMessage *m)
   switch (m->type) {
   case CONSENT_MSG_HELLO:
     add_str (o, "token", m->token);
+    add_opt_str (o, "participant", m->participant);
     break;
   case CONSENT_MSG_CONSENT:
     add_str (o, "decision", m->accept ? "accept" : "decline");
@@ -452,7 +476,7 @@ add_fields (json_object *o, const ConsentMessage *m)
   case CONSENT_MSG_WELCOME:
     add_str (o, "meeting", m->meeting);
     add_str (o, "participant", m->participant);
-    json_object_object_add (o, "notice", notice_to_json (m->notice));
+    json_object_object_add (o, "notice", consent_notice_to_json_object (m->notice));
     break;
   case CONSENT_MSG_REQUEST:
     add_str (o, "request", m->request_id);
@@ -477,10 +501,12 @@ add_fields (json_object *o, const ConsentMessage *m)
     add_str (o, "reason", m->reason);
     add_refs (o, "authorized-by", m->authorized_by);
     json_object_object_add (o, "lease-ms", json_object_new_int64 (m->lease_ms));
+    add_opt_str (o, "participant", m->participant);
     break;
   case CONSENT_MSG_LEASE:
     json_object_object_add (o, "epoch", json_object_new_int64 ((gint64) m->epoch));
     json_object_object_add (o, "lease-ms", json_object_new_int64 (m->lease_ms));
+    add_opt_str (o, "participant", m->participant);
     break;
   case CONSENT_MSG_SEGMENT:
     add_str (o, "path", m->path);
@@ -490,10 +516,8 @@ add_fields (json_object *o, const ConsentMessage *m)
     add_str (o, "start", m->start);
     add_str (o, "end", m->end);
     add_refs (o, "authorized-by", m->authorized_by);
-    if (m->muxer != NULL)
-      add_str (o, "muxer", m->muxer);
-    if (m->notice_version != NULL)
-      add_str (o, "notice", m->notice_version);
+    add_opt_str (o, "muxer", m->muxer);
+    add_opt_str (o, "notice", m->notice_version);
     break;
   case CONSENT_MSG_WITHDRAW:
   case CONSENT_MSG_N_TYPES:

@@ -4,13 +4,15 @@
 #include "consent-types.h"
 #include "consent-notice.h"
 
+#include <json-c/json.h>
+
 G_BEGIN_DECLS
 
 /**
  * The consent.v1 websocket protocol: JSON text frames, each an object with a
  * "type". The type names and field names are a contract (docs/protocol.md).
  *
- *  participant/recorder → server   hello    {"token"}
+ *  participant/recorder → server   hello    {"token", optional "participant"}
  *  participant → server            consent  {"decision":"accept"|"decline","notice","request"}
  *                                  withdraw {}
  *  server → participant            welcome  {"meeting","participant","notice":{…}}
@@ -18,8 +20,9 @@ G_BEGIN_DECLS
  *                                  recorded {"event","record","hash"}
  *                                  state    {"gate":"open"|"closed","recording":bool}
  *                                  error    {"code","message"}
- *  server → recorder               gate     {"state","epoch","reason","authorized-by":[…],"lease-ms"}
- *                                  lease    {"epoch","lease-ms"}
+ *  server → recorder               gate     {"state","epoch","reason","authorized-by":[…],"lease-ms",
+ *                                            optional "participant"}
+ *                                  lease    {"epoch","lease-ms", optional "participant"}
  *  recorder → server               segment  {"path","sha256","size","epoch","start","end",
  *                                            "authorized-by":[…], optional "muxer","notice"}
  *
@@ -31,6 +34,17 @@ G_BEGIN_DECLS
  * 0..3600000; authorized-by ≤ 256 entries; hello token ≤ 1024 bytes; error
  * code a known consent_error_code_name(). The welcome notice carries its
  * "sha256", which must match the notice's canonical form.
+ *
+ * Following one participant (optional "participant", an id): a recorder's
+ * hello may name the participant whose own stream it records; the server then
+ * sends that participant's decisions (policy scope=participant; in meeting
+ * scope the meeting-wide decision) and every `gate` and `lease` it sends that
+ * recorder carries the same "participant". Without it a recorder follows the
+ * meeting-wide decision and its gate/lease carry no "participant". A
+ * participant's hello needs no "participant" (its token names it); if it has
+ * one, it must equal the token's participant, else the server answers
+ * "wrong-role" and closes: a participant cannot follow someone else. The
+ * codec only checks the shape; the token check is the server's.
  */
 typedef enum {
   CONSENT_MSG_HELLO,
@@ -55,7 +69,7 @@ typedef struct {
   char *notice_version;     /* consent, request, segment (optional) */
   char *request_id;         /* consent, request */
   char *meeting;            /* welcome */
-  char *participant;        /* welcome */
+  char *participant;        /* welcome; optional in hello, gate, lease (followed participant) */
   ConsentNotice *notice;    /* welcome */
   char *event;              /* recorded: the event type name */
   char *record_id;          /* recorded */
@@ -101,6 +115,21 @@ ConsentMessage *consent_message_parse (const char *data, gsize len,
 
 /** consent_message_to_json: compact JSON text; returns NULL if @msg lacks required fields. */
 char *consent_message_to_json (const ConsentMessage *msg);
+
+/**
+ * consent_notice_to_json_object:
+ * The notice as the wire and the ledger carry it: {"version","text",
+ * "controller","purpose","storage","retention-days","sha256"}. Free with json_object_put().
+ */
+json_object *consent_notice_to_json_object (const ConsentNotice *notice);
+
+/**
+ * consent_notice_from_json_object:
+ * The inverse of consent_notice_to_json_object(), as strict as the welcome
+ * parser: exactly those keys, bounded strings, and a "sha256" that matches
+ * the notice's canonical form (BAD_FIELD otherwise).
+ */
+ConsentNotice *consent_notice_from_json_object (json_object *obj, GError **error);
 
 /** consent_message_error_json: the `error` message for @code with @message. */
 char *consent_message_error_json (ConsentError code, const char *message);

@@ -111,7 +111,10 @@ meeting_entry_free (MeetingEntry *e)
 
 /* A decision flipped. Closing decisions arrive before their ledger record is
  * written, opening ones only once their authorizing records are durable:
- * libconsent guarantees the order, we only pass it on at once. */
+ * libconsent guarantees the order, we only pass it on at once. The
+ * meeting-wide decision goes to meeting-wide recorders and (as `state`) to
+ * participants; a participant's own decision (scope=participant) goes to the
+ * recorders that follow that participant. */
 static void
 on_decision_changed (ConsentMeeting *meeting, const char *participant,
                      ConsentGateDecision *decision, gpointer user_data)
@@ -119,17 +122,15 @@ on_decision_changed (ConsentMeeting *meeting, const char *participant,
   ConsentdRegistry *reg = user_data;
   MeetingEntry *e = g_hash_table_lookup (reg->meetings, consent_meeting_get_id (meeting));
 
-  if (participant)
-    return; /* per-participant decisions: see the note in docs/protocol.md */
-  if (!reg->bridge->replay_record_id)
+  if (!participant && !reg->bridge->replay_record_id)
     consentd_metrics_gate (reg->daemon->metrics, decision->open);
   if (!e)
     return;
   for (guint i = 0; i < e->sessions->len; i++) {
     ConsentdSession *s = g_ptr_array_index (e->sessions, i);
-    if (consentd_session_is_recorder (s))
+    if (consentd_session_follows (s, meeting, participant))
       consentd_session_send_gate (s, decision);
-    else
+    else if (!participant && !consentd_session_is_recorder (s))
       consentd_session_send_state (s, meeting);
   }
 }
@@ -326,13 +327,17 @@ consentd_registry_fail_all (ConsentdRegistry *reg)
   g_hash_table_iter_init (&it, reg->meetings);
   while (g_hash_table_iter_next (&it, NULL, &v)) {
     MeetingEntry *e = v;
-    g_autoptr (ConsentGateDecision) d = consent_meeting_get_decision (e->meeting, NULL);
-    g_autoptr (ConsentGateDecision) closed = consent_gate_decision_new_closed (
-        consent_meeting_get_id (e->meeting), NULL, d->epoch + 1, "ledger-failed");
     for (guint i = 0; i < e->sessions->len; i++) {
       ConsentdSession *s = g_ptr_array_index (e->sessions, i);
-      if (consentd_session_is_recorder (s))
-        consentd_session_send_gate (s, closed);
+      g_autoptr (ConsentGateDecision) d = NULL;
+      g_autoptr (ConsentGateDecision) closed = NULL;
+      if (!consentd_session_is_recorder (s))
+        continue;
+      d = consentd_session_get_decision (s, e->meeting);
+      closed = consent_gate_decision_new_closed (consent_meeting_get_id (e->meeting),
+                                                 d->participant, d->epoch + 1,
+                                                 "ledger-failed");
+      consentd_session_send_gate (s, closed);
     }
   }
 }
@@ -347,36 +352,50 @@ replay_clock (gpointer user_data)
   return reg->replay_now_us;
 }
 
-/* A notice-changed record restores the meeting's notice only when it carries
- * the full notice in its details ({"notice":{version,text,controller,purpose,
- * storage,retention-days}}) and that notice hashes to the recorded sha256;
- * otherwise the site's notice stays and answers to the override no longer
- * count (fail closed). */
+/* The details of a replayed record, or NULL when it has none we can read. */
+static json_object *
+replay_details (const ConsentLedgerRecord *r)
+{
+  if (!r->details_json)
+    return NULL;
+  return consent_json_parse_strict (r->details_json, strlen (r->details_json),
+                                    CONSENT_LEDGER_MAX_RECORD_BYTES, 8, NULL);
+}
+
+/* A notice-changed record restores the meeting's notice from the full notice
+ * in its details ({"notice":{…}}, libconsent's wire form) when that notice
+ * hashes to the sha256 the record itself carries; otherwise the site's notice
+ * stays and answers to the override no longer count (fail closed). */
 static void
 replay_notice (ConsentMeeting *meeting, const ConsentLedgerRecord *r)
 {
-  g_autoptr (json_object) o = NULL;
+  g_autoptr (json_object) o = replay_details (r);
   g_autoptr (ConsentNotice) notice = NULL;
+  g_autoptr (GError) err = NULL;
   json_object *n = NULL;
-  const char *version = NULL, *text = NULL, *controller = NULL, *purpose = NULL,
-             *storage = NULL;
-  gint64 days = 0;
 
-  if (!r->details_json || !r->notice_sha256)
+  if (!o || !r->notice_sha256 || !json_object_object_get_ex (o, "notice", &n) ||
+      !(notice = consent_notice_from_json_object (n, &err)) ||
+      !g_str_equal (notice->sha256, r->notice_sha256)) {
+    g_warning ("ledger record %s of meeting %s does not carry a notice matching its "
+               "sha256%s%s; the meeting keeps the site's notice",
+               r->id, r->meeting, err ? ": " : "", err ? err->message : "");
     return;
-  o = consent_json_parse_strict (r->details_json, strlen (r->details_json), 65536, 8,
-                                 NULL);
-  if (!o || !json_object_object_get_ex (o, "notice", &n) ||
-      !consent_json_get_string (n, "version", TRUE, &version, NULL) ||
-      !consent_json_get_string (n, "text", TRUE, &text, NULL) ||
-      !consent_json_get_string (n, "controller", TRUE, &controller, NULL) ||
-      !consent_json_get_string (n, "purpose", TRUE, &purpose, NULL) ||
-      !consent_json_get_string (n, "storage", TRUE, &storage, NULL) ||
-      !consent_json_get_int64 (n, "retention-days", TRUE, 1, 36500, &days, NULL))
-    return;
-  notice = consent_notice_new (version, text, controller, purpose, storage, (guint)days);
-  if (g_str_equal (notice->sha256, r->notice_sha256))
-    consent_meeting_set_notice (meeting, notice, r->actor ? r->actor : "admin", NULL);
+  }
+  consent_meeting_set_notice (meeting, notice, r->actor ? r->actor : "admin", NULL);
+}
+
+/* A meeting-updated record restores the title ({"title": …}); records
+ * written before titles were kept say nothing and change nothing. */
+static void
+replay_title (ConsentMeeting *meeting, const ConsentLedgerRecord *r)
+{
+  g_autoptr (json_object) o = replay_details (r);
+  const char *title = NULL;
+
+  if (o && consent_json_get_string (o, "title", FALSE, &title, NULL) && title &&
+      g_strcmp0 (title, consent_meeting_get_title (meeting)) != 0)
+    consent_meeting_set_title (meeting, title, NULL);
 }
 
 static void
@@ -428,6 +447,9 @@ replay_record (ConsentdRegistry *reg, const ConsentLedgerRecord *r)
     break;
   case CONSENT_EVENT_NOTICE_CHANGED:
     replay_notice (e->meeting, r);
+    break;
+  case CONSENT_EVENT_MEETING_UPDATED:
+    replay_title (e->meeting, r);
     break;
   case CONSENT_EVENT_TIMEOUT:
     consent_meeting_tick (e->meeting, r->ts_us);

@@ -31,6 +31,7 @@ struct _ConsentdSession {
   ConsentRole role;
   char *meeting;
   char *participant;
+  char *follow; /* recorders: the participant whose decisions they follow, or NULL */
   gboolean closing; /* send what is queued, then close */
   int close_code;
   double tokens; /* rate limit bucket */
@@ -55,6 +56,35 @@ gboolean
 consentd_session_is_recorder (ConsentdSession *s)
 {
   return s->hello_done && s->role == CONSENT_ROLE_RECORDER;
+}
+
+const char *
+consentd_session_get_follow (ConsentdSession *s)
+{
+  return s->follow;
+}
+
+/* Which of the meeting's decisions the recorder follows: its participant's
+ * own only in participant scope; in meeting scope libconsent has just the
+ * meeting-wide one (NULL). */
+static const char *
+decision_key (ConsentdSession *s, ConsentMeeting *m)
+{
+  return consent_meeting_get_policy (m)->scope == CONSENT_SCOPE_PARTICIPANT ? s->follow
+                                                                             : NULL;
+}
+
+gboolean
+consentd_session_follows (ConsentdSession *s, ConsentMeeting *m, const char *participant)
+{
+  return consentd_session_is_recorder (s) &&
+         g_strcmp0 (decision_key (s, m), participant) == 0;
+}
+
+ConsentGateDecision *
+consentd_session_get_decision (ConsentdSession *s, ConsentMeeting *m)
+{
+  return consent_meeting_get_decision (m, decision_key (s, m));
 }
 
 static void
@@ -87,20 +117,15 @@ consentd_session_send (ConsentdSession *s, const ConsentMessage *msg)
   queue_text (s, json);
 }
 
-/* Sends an `error` and, with @close_code, closes after it. The error code
- * names are libconsent's; "rate-limited" and "timeout" are consentd's own. */
+/* Sends an `error` and, with @close_code, closes after it. */
 static void
-send_error (ConsentdSession *s, const char *code, const char *message, int close_code)
+send_error (ConsentdSession *s, ConsentError code, const char *message, int close_code)
 {
   g_autoptr (ConsentMessage) msg = consent_message_new (CONSENT_MSG_ERROR);
 
-  /* Peers reject codes that libconsent does not know; until it names
-   * "rate-limited" and "timeout", those go out as "invalid". */
-  if (!consent_error_code_from_name (code, NULL))
-    code = "invalid";
-  msg->code = g_strdup (code);
+  msg->code = g_strdup (consent_error_code_name (code));
   msg->message = g_strdup (message);
-  consentd_metrics_protocol_error (s->daemon->metrics, code);
+  consentd_metrics_protocol_error (s->daemon->metrics, msg->code);
   consentd_session_send (s, msg);
   if (close_code) {
     s->closing = TRUE;
@@ -112,8 +137,8 @@ send_error (ConsentdSession *s, const char *code, const char *message, int close
 static void
 send_gerror (ConsentdSession *s, const GError *error, int close_code)
 {
-  const char *code =
-      error->domain == CONSENT_ERROR ? consent_error_code_name (error->code) : "invalid";
+  ConsentError code =
+      error->domain == CONSENT_ERROR ? (ConsentError)error->code : CONSENT_ERROR_INVALID;
   send_error (s, code, error->message, close_code);
 }
 
@@ -127,6 +152,7 @@ consentd_session_send_gate (ConsentdSession *s, const ConsentGateDecision *d)
   msg->reason = g_strdup (d->reason);
   msg->authorized_by = g_strdupv (d->authorized_by ? d->authorized_by : (char *[]){NULL});
   msg->lease_ms = s->daemon->config->lease_ms;
+  msg->participant = g_strdup (s->follow);
   consentd_session_send (s, msg);
 }
 
@@ -166,7 +192,7 @@ on_hello_timeout (gpointer user_data)
 
   s->hello_timer = 0;
   if (!s->hello_done)
-    send_error (s, "timeout", "no hello with a token in time", CLOSE_POLICY);
+    send_error (s, CONSENT_ERROR_TIMEOUT, "no hello with a token in time", CLOSE_POLICY);
   return G_SOURCE_REMOVE;
 }
 
@@ -185,9 +211,11 @@ on_lease_tick (gpointer user_data)
    * its gate closes even if our close message is lost. */
   if (s->daemon->ledger_failed)
     return G_SOURCE_CONTINUE;
-  d = consent_meeting_get_decision (m, NULL);
+  /* The epoch of the decision this recorder follows, so it renews that gate. */
+  d = consentd_session_get_decision (s, m);
   msg->epoch = d->epoch;
   msg->lease_ms = s->daemon->config->lease_ms;
+  msg->participant = g_strdup (s->follow);
   consentd_session_send (s, msg);
   return G_SOURCE_CONTINUE;
 }
@@ -247,9 +275,18 @@ handle_hello (ConsentdSession *s, const ConsentMessage *msg)
     send_gerror (s, err, CLOSE_POLICY);
     return;
   }
+  /* A participant speaks only for itself; only recorders follow someone. */
+  if (msg->participant && claims->role == CONSENT_ROLE_PARTICIPANT &&
+      !g_str_equal (msg->participant, claims->participant)) {
+    send_error (s, CONSENT_ERROR_WRONG_ROLE,
+                "a participant token follows only its own participant; omit \"participant\" "
+                "or use a recorder token",
+                CLOSE_POLICY);
+    return;
+  }
   m = consentd_registry_lookup (d->registry, claims->meeting);
   if (!m) {
-    send_error (s, "unknown-meeting", "the token's meeting is not in progress",
+    send_error (s, CONSENT_ERROR_UNKNOWN_MEETING, "the token's meeting is not in progress",
                 CLOSE_POLICY);
     return;
   }
@@ -258,9 +295,11 @@ handle_hello (ConsentdSession *s, const ConsentMessage *msg)
   s->role = claims->role;
   s->meeting = g_strdup (claims->meeting);
   s->participant = g_strdup (claims->participant);
+  if (s->role == CONSENT_ROLE_RECORDER)
+    s->follow = g_strdup (msg->participant);
   consentd_registry_attach (d->registry, s->meeting, s);
   if (s->role == CONSENT_ROLE_RECORDER) {
-    g_autoptr (ConsentGateDecision) gate = consent_meeting_get_decision (m, NULL);
+    g_autoptr (ConsentGateDecision) gate = consentd_session_get_decision (s, m);
     consentd_session_send_gate (s, gate);
     s->lease_timer = g_timeout_add (MAX (d->config->lease_ms / 3, 100), on_lease_tick, s);
   } else {
@@ -277,7 +316,7 @@ handle_participant_message (ConsentdSession *s, ConsentMeeting *m,
   gboolean ok;
 
   if (s->daemon->ledger_failed) {
-    send_error (s, "ledger-failed", "the consent ledger failed; no answers are taken", 0);
+    send_error (s, CONSENT_ERROR_LEDGER, "the consent ledger failed; no answers are taken", 0);
     return;
   }
   if (msg->type == CONSENT_MSG_CONSENT)
@@ -299,7 +338,7 @@ handle_segment (ConsentdSession *s, ConsentMeeting *m, const ConsentMessage *msg
     if (err)
       send_gerror (s, err, 0);
     else
-      send_error (s, "bad-field", "segment lacks required fields", 0);
+      send_error (s, CONSENT_ERROR_BAD_FIELD, "segment lacks required fields", 0);
   }
 }
 
@@ -321,35 +360,35 @@ handle_message (ConsentdSession *s, const char *data, gsize len)
   }
   if (!s->hello_done) {
     if (msg->type != CONSENT_MSG_HELLO)
-      send_error (s, "conflict", "the first message must be hello", CLOSE_POLICY);
+      send_error (s, CONSENT_ERROR_CONFLICT, "the first message must be hello", CLOSE_POLICY);
     else
       handle_hello (s, msg);
     return;
   }
   m = consentd_registry_lookup (s->daemon->registry, s->meeting);
   if (!m) {
-    send_error (s, "unknown-meeting", "the meeting has ended", CLOSE_NORMAL);
+    send_error (s, CONSENT_ERROR_UNKNOWN_MEETING, "the meeting has ended", CLOSE_NORMAL);
     return;
   }
   switch (msg->type) {
   case CONSENT_MSG_CONSENT:
   case CONSENT_MSG_WITHDRAW:
     if (s->role != CONSENT_ROLE_PARTICIPANT)
-      send_error (s, "wrong-role", "a recorder cannot answer for participants", 0);
+      send_error (s, CONSENT_ERROR_WRONG_ROLE, "a recorder cannot answer for participants", 0);
     else
       handle_participant_message (s, m, msg);
     break;
   case CONSENT_MSG_SEGMENT:
     if (s->role != CONSENT_ROLE_RECORDER)
-      send_error (s, "wrong-role", "only a recorder reports segments", 0);
+      send_error (s, CONSENT_ERROR_WRONG_ROLE, "only a recorder reports segments", 0);
     else
       handle_segment (s, m, msg);
     break;
   case CONSENT_MSG_HELLO:
-    send_error (s, "conflict", "hello was already received", 0);
+    send_error (s, CONSENT_ERROR_CONFLICT, "hello was already received", 0);
     break;
   default:
-    send_error (s, "unknown-type", "servers do not accept this message type", 0);
+    send_error (s, CONSENT_ERROR_UNKNOWN_TYPE, "servers do not accept this message type", 0);
     break;
   }
 }
@@ -366,7 +405,7 @@ on_receive (ConsentdSession *s, const void *in, size_t len)
     g_byte_array_set_size (s->rx, 0);
     s->rx_discard = FALSE;
     if (lws_frame_is_binary (wsi)) {
-      send_error (s, "invalid",
+      send_error (s, CONSENT_ERROR_INVALID,
                   "binary frames are not part of consent.v1 (send JSON text)",
                   CLOSE_UNSUPPORTED);
       s->rx_discard = TRUE;
@@ -377,7 +416,7 @@ on_receive (ConsentdSession *s, const void *in, size_t len)
       if (now - s->last_rate_error_us >= G_USEC_PER_SEC) {
         s->last_rate_error_us = now;
         send_error (
-            s, "rate-limited",
+            s, CONSENT_ERROR_RATE_LIMITED,
             "more messages per second than messages-per-second allows; message dropped",
             0);
       }
@@ -388,7 +427,7 @@ on_receive (ConsentdSession *s, const void *in, size_t len)
     return;
   if (s->rx->len + len + lws_remaining_packet_payload (wsi) >
       s->daemon->config->max_message_bytes) {
-    send_error (s, "too-large", "message exceeds max-message-bytes", CLOSE_TOO_BIG);
+    send_error (s, CONSENT_ERROR_TOO_LARGE, "message exceeds max-message-bytes", CLOSE_TOO_BIG);
     s->rx_discard = TRUE;
     return;
   }
@@ -448,6 +487,7 @@ session_free (ConsentdSession *s)
   g_free (s->client);
   g_free (s->meeting);
   g_free (s->participant);
+  g_free (s->follow);
   g_free (s);
 }
 

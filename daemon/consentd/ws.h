@@ -19,10 +19,27 @@ int consentd_ws_callback (struct lws *wsi, enum lws_callback_reasons reason, voi
 const char *consentd_session_get_participant (ConsentdSession *s);
 gboolean consentd_session_is_recorder (ConsentdSession *s);
 
+/**
+ * consentd_session_get_follow: the participant a recorder asked to follow in
+ * its hello, or NULL (meeting-wide recorders, participants).
+ */
+const char *consentd_session_get_follow (ConsentdSession *s);
+
+/**
+ * consentd_session_follows: whether @s is a recorder that follows the
+ * decision announced for @participant (NULL = meeting-wide) of @m. In meeting
+ * scope every recorder follows the meeting-wide decision.
+ */
+gboolean consentd_session_follows (ConsentdSession *s, ConsentMeeting *m,
+                                   const char *participant);
+
+/** consentd_session_get_decision: the decision of @m that recorder @s follows. */
+ConsentGateDecision *consentd_session_get_decision (ConsentdSession *s, ConsentMeeting *m);
+
 /** consentd_session_send: queues @msg (serialized with libconsent's codec). */
 void consentd_session_send (ConsentdSession *s, const ConsentMessage *msg);
 
-/** consentd_session_send_gate: a `gate` message for @d. */
+/** consentd_session_send_gate: a `gate` message for @d (with the followed participant, if any). */
 void consentd_session_send_gate (ConsentdSession *s, const ConsentGateDecision *d);
 
 /** consentd_session_send_state: a `state` message from the meeting's current state. */

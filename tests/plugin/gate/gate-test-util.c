@@ -26,7 +26,7 @@ fake_get_decision (ConsentSource *source, const char *participant)
 static const char *
 fake_get_meeting_id (ConsentSource *source)
 {
-  (void) source;
+  (void)source;
   return "fake-meeting";
 }
 
@@ -57,7 +57,8 @@ fake_source_init (FakeSource *self)
 FakeSource *
 fake_source_new (gboolean allow_foreign_sinks)
 {
-  return g_object_new (FAKE_TYPE_SOURCE, "allow-foreign-sinks", allow_foreign_sinks, NULL);
+  return g_object_new (FAKE_TYPE_SOURCE, "allow-foreign-sinks", allow_foreign_sinks,
+                       NULL);
 }
 
 void
@@ -69,16 +70,17 @@ fake_source_decide (FakeSource *self, const char *participant, gboolean open,
   static const char *const present[] = {"alice", "bob", NULL};
 
   g_mutex_lock (&self->lock);
-  d = consent_gate_decision_new_closed ("fake-meeting", participant, ++self->epoch, reason);
+  d = consent_gate_decision_new_closed ("fake-meeting", participant, ++self->epoch,
+                                        reason);
   d->open = open;
   if (open) { /* the fields are public; replace what the constructor set */
     g_strfreev (d->authorized_by);
-    d->authorized_by = g_strdupv ((char **) auth);
+    d->authorized_by = g_strdupv ((char **)auth);
     g_free (d->notice_version);
     d->notice_version = g_strdup ("1");
   }
   g_strfreev (d->present);
-  d->present = g_strdupv ((char **) present);
+  d->present = g_strdupv ((char **)present);
   if (!participant) {
     g_clear_pointer (&self->meeting_wide, consent_gate_decision_unref);
     self->meeting_wide = consent_gate_decision_ref (d);

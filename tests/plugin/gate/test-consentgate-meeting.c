@@ -31,13 +31,16 @@ mx_new (ConsentScope scope, gboolean auto_ack, const char *participant)
   mx->recorder = consent_memory_recorder_new (auto_ack);
   mx->meeting = consent_meeting_new ("weekly", policy, CONSENT_RECORDER (mx->recorder));
   consent_policy_unref (policy);
-  fail_unless (consent_meeting_join (mx->meeting, "alice", "Alice", "participant", &method, NULL));
-  fail_unless (consent_meeting_join (mx->meeting, "bob", "Bob", "participant", &method, NULL));
+  fail_unless (
+      consent_meeting_join (mx->meeting, "alice", "Alice", "participant", &method, NULL));
+  fail_unless (
+      consent_meeting_join (mx->meeting, "bob", "Bob", "participant", &method, NULL));
   if (!auto_ack)
     consent_memory_recorder_ack (mx->recorder, 0);
 
   mx->gate = gst_element_factory_make ("consentgate", NULL);
-  g_object_set (mx->gate, "meeting-object", mx->meeting, "participant", participant, NULL);
+  g_object_set (mx->gate, "meeting-object", mx->meeting, "participant", participant,
+                NULL);
   mx->bus = gst_bus_new ();
   gst_element_set_bus (mx->gate, mx->bus);
   p = gst_element_request_pad_simple (mx->gate, "sink_%u");
@@ -74,8 +77,9 @@ accept (Mx *mx, const char *who)
   g_autoptr (GError) error = NULL;
   const char *version = consent_meeting_get_notice (mx->meeting)->version;
 
-  fail_unless (consent_meeting_answer (mx->meeting, who, TRUE, version, NULL, &method, &error),
-               "%s", error ? error->message : "");
+  fail_unless (
+      consent_meeting_answer (mx->meeting, who, TRUE, version, NULL, &method, &error),
+      "%s", error ? error->message : "");
 }
 
 /* Pushes one video frame and 40 ms of audio at @t; returns buffers that passed. */
@@ -84,7 +88,8 @@ push_at (Mx *mx, GstClockTime t, gboolean key)
 {
   GstBuffer *v = gst_buffer_new_allocate (NULL, 16, NULL);
   GstBuffer *a = gst_buffer_new_allocate (NULL, 80, NULL);
-  guint before = gst_harness_buffers_in_queue (mx->hv) + gst_harness_buffers_in_queue (mx->ha);
+  guint before =
+      gst_harness_buffers_in_queue (mx->hv) + gst_harness_buffers_in_queue (mx->ha);
 
   gst_harness_set_time (mx->hv, t);
   GST_BUFFER_PTS (v) = GST_BUFFER_DTS (v) = GST_BUFFER_PTS (a) = t;
@@ -93,7 +98,8 @@ push_at (Mx *mx, GstClockTime t, gboolean key)
     GST_BUFFER_FLAG_SET (v, GST_BUFFER_FLAG_DELTA_UNIT);
   fail_unless_equals_int (gst_harness_push (mx->hv, v), GST_FLOW_OK);
   fail_unless_equals_int (gst_harness_push (mx->ha, a), GST_FLOW_OK);
-  return gst_harness_buffers_in_queue (mx->hv) + gst_harness_buffers_in_queue (mx->ha) - before;
+  return gst_harness_buffers_in_queue (mx->hv) + gst_harness_buffers_in_queue (mx->ha) -
+         before;
 }
 
 static GstStructure *
@@ -168,7 +174,8 @@ GST_START_TEST (test_meeting_late_join_closes)
   accept (mx, "bob");
   fail_unless_equals_int (push_at (mx, 0, TRUE), 2);
   gst_harness_set_time (mx->hv, 40 * MS);
-  fail_unless (consent_meeting_join (mx->meeting, "carol", "Carol", "participant", &method, NULL));
+  fail_unless (
+      consent_meeting_join (mx->meeting, "carol", "Carol", "participant", &method, NULL));
   fail_unless_equals_int (push_at (mx, 40 * MS, TRUE), 0);
   s = last_gate_message (mx);
   fail_unless_equals_string (gst_structure_get_string (s, "state"), "closed");
@@ -201,11 +208,12 @@ GST_START_TEST (test_meeting_participant_scope)
 
   fail_unless (consent_meeting_request_recording (mx->meeting, "organiser", NULL));
   fail_unless (consent_meeting_answer (mx->meeting, "bob", FALSE,
-                                       consent_meeting_get_notice (mx->meeting)->version, NULL,
-                                       &method, NULL));
+                                       consent_meeting_get_notice (mx->meeting)->version,
+                                       NULL, &method, NULL));
   fail_unless_equals_int (push_at (mx, 0, TRUE), 0);
   accept (mx, "alice");
-  fail_unless_equals_int (push_at (mx, 40 * MS, TRUE), 2); /* bob's decline does not count */
+  fail_unless_equals_int (push_at (mx, 40 * MS, TRUE),
+                          2); /* bob's decline does not count */
   mx_free (mx);
 }
 GST_END_TEST;
@@ -247,6 +255,7 @@ main (int argc, char **argv)
   int failed;
 
   gst_check_init (&argc, &argv);
-  failed = gst_check_run_suite (consentgate_meeting_suite (), "consentgate-meeting", __FILE__);
+  failed =
+      gst_check_run_suite (consentgate_meeting_suite (), "consentgate-meeting", __FILE__);
   return failed;
 }

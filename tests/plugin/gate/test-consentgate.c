@@ -33,8 +33,9 @@ log_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER (info);
-    entry = g_strdup_printf ("%u:B%" G_GUINT64_FORMAT "%s", idx, GST_BUFFER_PTS (b) / MS,
-                             GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DISCONT) ? "d" : "");
+    entry =
+        g_strdup_printf ("%u:B%" G_GUINT64_FORMAT "%s", idx, GST_BUFFER_PTS (b) / MS,
+                         GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DISCONT) ? "d" : "");
   } else {
     GstEvent *e = GST_PAD_PROBE_INFO_EVENT (info);
     ConsentGateInfo gi;
@@ -64,7 +65,7 @@ log_find (Fx *fx, const char *entry)
   g_mutex_lock (&fx->log_lock);
   for (guint i = 0; i < fx->log->len && found < 0; i++)
     if (g_str_equal (g_ptr_array_index (fx->log, i), entry))
-      found = (gint) i;
+      found = (gint)i;
   g_mutex_unlock (&fx->log_lock);
   return found;
 }
@@ -314,7 +315,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_live_pipeline_reaches_playing_while_closed)
 {
-  GstElement *p = gst_parse_launch ("videotestsrc is-live=true ! consentgate name=g ! fakesink", NULL);
+  GstElement *p = gst_parse_launch (
+      "videotestsrc is-live=true ! consentgate name=g ! fakesink", NULL);
   GstStateChangeReturn r;
 
   fail_unless (p != NULL);
@@ -332,7 +334,7 @@ GST_START_TEST (test_never_opens_without_source)
   GstHarness *h = gst_harness_new_with_element (gate, "sink_%u", NULL);
   gboolean open = TRUE;
 
-  (void) h;
+  (void)h;
   gst_harness_teardown (h);
   gst_object_unref (gate);
 
@@ -364,7 +366,7 @@ GST_START_TEST (test_opens_at_first_keyframe_after_decision)
 
   fx_at (fx, 1000 * MS);
   fx_open (fx);
-  push_ok (fx->h[0], video_buf (960 * MS, TRUE));  /* before the decision */
+  push_ok (fx->h[0], video_buf (960 * MS, TRUE));   /* before the decision */
   push_ok (fx->h[0], video_buf (1000 * MS, FALSE)); /* delta */
   push_ok (fx->h[0], video_buf (1040 * MS, TRUE));
   push_ok (fx->h[0], video_buf (1080 * MS, FALSE));
@@ -402,7 +404,7 @@ GST_START_TEST (test_open_event_and_bus_message)
   fail_unless (epoch > 0);
   auth = gst_structure_get_value (s, "authorized-by");
   fail_unless (auth && G_VALUE_HOLDS (auth, G_TYPE_STRV));
-  fail_unless_equals_string (((char **) g_value_get_boxed (auth))[0], "rec-1");
+  fail_unless_equals_string (((char **)g_value_get_boxed (auth))[0], "rec-1");
   fail_if (gst_structure_has_field (s, "source"));
   gst_structure_free (s);
 
@@ -455,7 +457,7 @@ GST_START_TEST (test_withdrawal_closes_at_decision_running_time)
   push_ok (fx->h[0], video_buf (1480 * MS, FALSE));
   push_ok (fx->h[0], video_buf (1520 * MS, FALSE));
   push_ok (fx->h[0], video_buf (1560 * MS, TRUE)); /* keyframe: still closed */
-  push_ok (fx->h[1], raw_buf (1100 * MS, 500));   /* 1.1–1.6: clipped at 1.5 */
+  push_ok (fx->h[1], raw_buf (1100 * MS, 500));    /* 1.1–1.6: clipped at 1.5 */
   push_ok (fx->h[1], raw_buf (1600 * MS, 100));
   fail_unless_equals_int (gst_harness_buffers_in_queue (fx->h[0]), 3);
   fail_unless_equals_int (gst_harness_buffers_in_queue (fx->h[1]), 2);
@@ -549,7 +551,7 @@ GST_START_TEST (test_av_start_within_one_audio_frame)
   push_ok (fx->h[0], video_buf (1000 * MS, FALSE));
   push_ok (fx->h[0], video_buf (1040 * MS, FALSE));
   push_ok (fx->h[0], video_buf (1080 * MS, TRUE)); /* opens here */
-  for (int i = 0; i < 6; i++) /* 1.00 .. 1.10 */
+  for (int i = 0; i < 6; i++)                      /* 1.00 .. 1.10 */
     push_ok (fx->h[1], opus_buf ((1000 + 20 * i) * MS));
   v = gst_harness_pull (fx->h[0]);
   a = gst_harness_pull (fx->h[1]);
@@ -669,7 +671,7 @@ GST_START_TEST (test_bframes_keep_dts_non_negative)
   e = gst_pad_get_sticky_event (fx->h[0]->sinkpad, GST_EVENT_SEGMENT, 0);
   gst_event_parse_segment (e, &seg);
   fail_unless (gst_segment_to_running_time_full (seg, GST_FORMAT_TIME, GST_BUFFER_DTS (b),
-                                                 (guint64 *) &dts_rt) == 1);
+                                                 (guint64 *)&dts_rt) == 1);
   fail_unless_equals_uint64 (dts_rt, 0);
   fail_unless_equals_uint64 (out_rt (fx->h[0], b, FALSE), 80 * MS);
   gst_event_unref (e);
@@ -686,7 +688,7 @@ GST_START_TEST (test_caps_change_while_closed_before_first_buffer)
   gst_harness_set_src_caps_str (fx->h[0], VIDEO_CAPS ",width=640,height=480");
   open_video_at (fx, 100 * MS);
   fail_unless (log_count_prefix (fx, "0:caps") >= 2);
-  fail_unless (log_find (fx, "0:B100d") > (gint) 0);
+  fail_unless (log_find (fx, "0:B100d") > (gint)0);
   {
     GstCaps *caps = gst_pad_get_current_caps (fx->h[0]->sinkpad);
     fail_unless (gst_structure_has_field (gst_caps_get_structure (caps, 0), "width"));
@@ -791,7 +793,8 @@ GST_START_TEST (test_nonlive_blocks_while_closed)
   GstEvent *e;
 
   /* the gap comes before the block, so downstream can preroll */
-  while (!(e = gst_harness_try_pull_event (fx->h[0])) || GST_EVENT_TYPE (e) != GST_EVENT_GAP) {
+  while (!(e = gst_harness_try_pull_event (fx->h[0])) ||
+         GST_EVENT_TYPE (e) != GST_EVENT_GAP) {
     if (e)
       gst_event_unref (e);
     g_usleep (1000);
@@ -960,8 +963,8 @@ GST_START_TEST (test_seek_refused)
   Fx *fx = fx_new (1, V);
 
   fail_if (gst_harness_push_upstream_event (
-      fx->h[0], gst_event_new_seek (1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, GST_SEEK_TYPE_SET,
-                                    0, GST_SEEK_TYPE_NONE, 0)));
+      fx->h[0], gst_event_new_seek (1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH,
+                                    GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE, 0)));
   fx_free (fx);
 }
 GST_END_TEST;
@@ -969,9 +972,9 @@ GST_END_TEST;
 static void
 count_notify (GObject *o, GParamSpec *p, gpointer data)
 {
-  (void) o;
-  (void) p;
-  (*(int *) data)++;
+  (void)o;
+  (void)p;
+  (*(int *)data)++;
 }
 
 GST_START_TEST (test_is_open_notifies)
@@ -1143,10 +1146,11 @@ check_dts_increasing (GstHarness *h, gint64 *last_dts)
     gint sign;
 
     gst_event_parse_segment (e, &seg);
-    sign = gst_segment_to_running_time_full (seg, GST_FORMAT_TIME, GST_BUFFER_DTS (b), &rt);
+    sign =
+        gst_segment_to_running_time_full (seg, GST_FORMAT_TIME, GST_BUFFER_DTS (b), &rt);
     fail_unless (sign == 1, "negative output DTS for %" GST_PTR_FORMAT, b);
-    fail_unless ((gint64) rt > *last_dts || *last_dts < 0);
-    *last_dts = (gint64) rt;
+    fail_unless ((gint64)rt > *last_dts || *last_dts < 0);
+    *last_dts = (gint64)rt;
     gst_event_unref (e);
     gst_buffer_unref (b);
   }
@@ -1166,7 +1170,8 @@ GST_START_TEST (test_bframes_close_reopen_dts_monotonic)
   fx_at (fx, 1150 * MS);
   fx_close (fx, "withdrawn");
   push_ok (fx->h[0], bframe_buf (1200 * MS, 1040 * MS, FALSE)); /* at/after the close */
-  push_ok (fx->h[0], bframe_buf (1120 * MS, 1080 * MS, FALSE)); /* refers to the dropped P */
+  push_ok (fx->h[0],
+           bframe_buf (1120 * MS, 1080 * MS, FALSE)); /* refers to the dropped P */
   push_ok (fx->h[0], bframe_buf (1160 * MS, 1120 * MS, FALSE));
   fx_at (fx, 2000 * MS);
   fx_open (fx);

@@ -35,17 +35,19 @@ typedef struct {
 
 static const Case cases[] = {
     {"mkv-h264-opus",
-     "x264enc key-int-max=15 speed-preset=ultrafast tune=zerolatency ! h264parse", "opusenc",
-     "matroskamux", FALSE, 0.020},
-    {"mp4-h264b-aac", "x264enc key-int-max=15 speed-preset=ultrafast bframes=2 ! h264parse",
+     "x264enc key-int-max=15 speed-preset=ultrafast tune=zerolatency ! h264parse",
+     "opusenc", "matroskamux", FALSE, 0.020},
+    {"mp4-h264b-aac",
+     "x264enc key-int-max=15 speed-preset=ultrafast bframes=2 ! h264parse",
      "voaacenc ! aacparse", "mp4mux", FALSE, 1024.0 / 48000},
-    {"mkv-vp8-opus", "vp8enc keyframe-max-dist=15 deadline=1", "opusenc", "matroskamux", FALSE,
-     0.020},
+    {"mkv-vp8-opus", "vp8enc keyframe-max-dist=15 deadline=1", "opusenc", "matroskamux",
+     FALSE, 0.020},
     {"mp4-h264-aac-live",
      "x264enc key-int-max=15 speed-preset=ultrafast tune=zerolatency ! h264parse",
      "voaacenc ! aacparse", "mp4mux", TRUE, 1024.0 / 48000},
-    {"mkv-h264b-opus-live", "x264enc key-int-max=15 speed-preset=ultrafast bframes=2 ! h264parse",
-     "opusenc", "matroskamux", TRUE, 0.020},
+    {"mkv-h264b-opus-live",
+     "x264enc key-int-max=15 speed-preset=ultrafast bframes=2 ! h264parse", "opusenc",
+     "matroskamux", TRUE, 0.020},
 };
 
 static const ConsentMethod method = {"in-process", "pipeline-test", NULL};
@@ -62,15 +64,16 @@ typedef struct {
   GstClockTime opened_rt, closed_rt; /* live: pipeline running time of the decisions */
 } Run;
 
-#define CHECK(run, cond, ...)                                                                \
-  G_STMT_START {                                                                             \
-    if (!(cond)) {                                                                           \
-      g_printerr ("FAIL %s: ", (run)->c->name);                                              \
-      g_printerr (__VA_ARGS__);                                                              \
-      g_printerr ("\n");                                                                     \
-      (run)->failed = TRUE;                                                                  \
-    }                                                                                        \
-  }                                                                                          \
+#define CHECK(run, cond, ...)                                                            \
+  G_STMT_START                                                                           \
+  {                                                                                      \
+    if (!(cond)) {                                                                       \
+      g_printerr ("FAIL %s: ", (run)->c->name);                                          \
+      g_printerr (__VA_ARGS__);                                                          \
+      g_printerr ("\n");                                                                 \
+      (run)->failed = TRUE;                                                              \
+    }                                                                                    \
+  }                                                                                      \
   G_STMT_END
 
 static void
@@ -127,10 +130,11 @@ dts_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   gst_event_parse_segment (e, &seg);
   sign = gst_segment_to_running_time_full (seg, GST_FORMAT_TIME, GST_BUFFER_DTS (b), &rt);
   if (sign < 0)
-    g_printerr ("negative DTS running time -%" GST_TIME_FORMAT " for %" GST_PTR_FORMAT "\n",
+    g_printerr ("negative DTS running time -%" GST_TIME_FORMAT " for %" GST_PTR_FORMAT
+                "\n",
                 GST_TIME_ARGS (rt), b);
   if (sign != 0)
-    run->min_dts_rt = MIN (run->min_dts_rt, sign > 0 ? (gint64) rt : -(gint64) rt);
+    run->min_dts_rt = MIN (run->min_dts_rt, sign > 0 ? (gint64)rt : -(gint64)rt);
   return GST_PAD_PROBE_OK;
 }
 
@@ -185,7 +189,8 @@ on_gate_message (Run *run, const GstStructure *s)
 {
   const char *state = gst_structure_get_string (s, "state");
 
-  g_print ("%s: gate %s (%s)\n", run->c->name, state, gst_structure_get_string (s, "reason"));
+  g_print ("%s: gate %s (%s)\n", run->c->name, state,
+           gst_structure_get_string (s, "reason"));
   if (g_strcmp0 (state, "open") == 0) {
     run->opens++;
   } else {
@@ -202,7 +207,7 @@ bus_cb (GstBus *bus, GstMessage *m, gpointer data)
   g_autoptr (GError) err = NULL;
   g_autofree char *dbg = NULL;
 
-  (void) bus;
+  (void)bus;
   switch (GST_MESSAGE_TYPE (m)) {
   case GST_MESSAGE_ELEMENT:
     if (gst_message_has_name (m, "consent-gate"))
@@ -210,7 +215,8 @@ bus_cb (GstBus *bus, GstMessage *m, gpointer data)
     break;
   case GST_MESSAGE_ERROR:
     gst_message_parse_error (m, &err, &dbg);
-    CHECK (run, FALSE, "error from %s: %s (%s)", GST_OBJECT_NAME (m->src), err->message, dbg);
+    CHECK (run, FALSE, "error from %s: %s (%s)", GST_OBJECT_NAME (m->src), err->message,
+           dbg);
     g_main_loop_quit (run->loop);
     break;
   case GST_MESSAGE_EOS:
@@ -243,7 +249,8 @@ pipeline_new (const Case *c, const char *path)
 {
   g_autoptr (GError) error = NULL;
   const char *live = c->live ? "true" : "false";
-  guint64 vbufs = c->live ? 0 : MEDIA_LEN / FRAME, abufs = c->live ? 0 : MEDIA_LEN / (20 * GST_MSECOND);
+  guint64 vbufs = c->live ? 0 : MEDIA_LEN / FRAME,
+          abufs = c->live ? 0 : MEDIA_LEN / (20 * GST_MSECOND);
   g_autofree char *desc = g_strdup_printf (
       "videotestsrc is-live=%s num-buffers=%" G_GINT64_FORMAT " pattern=ball "
       "! video/x-raw,width=160,height=120,framerate=25/1 ! %s ! queue ! g.sink_0 "
@@ -252,7 +259,7 @@ pipeline_new (const Case *c, const char *path)
       "consentgate name=g "
       "g.src_0 ! queue name=qv ! mux.video_0 g.src_1 ! queue ! mux.audio_0 "
       "%s name=mux ! filesink location=\"%s\" async=false",
-      live, vbufs ? (gint64) vbufs : -1, c->video_enc, live, abufs ? (gint64) abufs : -1,
+      live, vbufs ? (gint64)vbufs : -1, c->video_enc, live, abufs ? (gint64)abufs : -1,
       c->audio_enc, c->mux, path);
   GstElement *p = gst_parse_launch (desc, &error);
 
@@ -267,8 +274,8 @@ run_program (const char *const *argv, int *status)
   g_autoptr (GError) error = NULL;
   char *out = NULL, *err = NULL;
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
-                     status, &error))
+  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                     &err, status, &error))
     g_error ("cannot run %s: %s", argv[0], error->message);
   if (err && *err)
     g_printerr ("%s: %s", argv[0], err);
@@ -297,9 +304,16 @@ json_double (json_object *o, const char *key)
 static void
 probe_file (Run *run, const char *path, Probe *p)
 {
-  const char *argv[] = {"ffprobe", "-v", "error", "-show_packets", "-show_entries",
+  const char *argv[] = {"ffprobe",
+                        "-v",
+                        "error",
+                        "-show_packets",
+                        "-show_entries",
                         "packet=codec_type,pts_time,dts_time,duration_time,flags",
-                        "-of", "json", path, NULL};
+                        "-of",
+                        "json",
+                        path,
+                        NULL};
   int status = 0;
   g_autofree char *out = run_program (argv, &status);
   json_object *root = json_tokener_parse (out), *packets;
@@ -334,24 +348,26 @@ check_file (Run *run, const char *path)
   const char *argv[] = {"ffmpeg", "-v", "error", "-i", path, "-f", "null", "-", NULL};
   int status = 0;
   g_autofree char *out = NULL;
-  double expected, got, gop = (double) GOP / GST_SECOND, frame = (double) FRAME / GST_SECOND;
+  double expected, got, gop = (double)GOP / GST_SECOND,
+                        frame = (double)FRAME / GST_SECOND;
   Probe p;
 
   probe_file (run, path, &p);
   got = p.v_end - p.v_first_pts;
-  expected = c->live ? (double) (run->closed_rt - run->opened_rt) / GST_SECOND
-                     : (double) MEDIA_LEN / GST_SECOND;
-  g_print ("%s: video %u packets %.3f–%.3f s (expected %.3f s of consent), audio %u packets "
-           "from %.3f s, min output DTS %" G_GINT64_FORMAT " ns\n",
-           c->name, p.v_packets, p.v_first_pts, p.v_end, expected, p.a_packets, p.a_first_pts,
-           run->min_dts_rt);
+  expected = c->live ? (double)(run->closed_rt - run->opened_rt) / GST_SECOND
+                     : (double)MEDIA_LEN / GST_SECOND;
+  g_print (
+      "%s: video %u packets %.3f–%.3f s (expected %.3f s of consent), audio %u packets "
+      "from %.3f s, min output DTS %" G_GINT64_FORMAT " ns\n",
+      c->name, p.v_packets, p.v_first_pts, p.v_end, expected, p.a_packets, p.a_first_pts,
+      run->min_dts_rt);
   CHECK (run, p.v_packets > 0 && p.a_packets > 0, "no media written");
   CHECK (run, p.v_first_key, "first video packet is not a keyframe");
   CHECK (run, fabs (got - expected) <= gop + frame,
          "video lasts %.3f s, consented %.3f s", got, expected);
   CHECK (run, fabs (p.a_first_pts - p.v_first_pts) <= c->audio_frame_s + 0.001,
-         "audio starts %.3f s, video %.3f s: more than one audio frame apart", p.a_first_pts,
-         p.v_first_pts);
+         "audio starts %.3f s, video %.3f s: more than one audio frame apart",
+         p.a_first_pts, p.v_first_pts);
   CHECK (run, run->min_dts_rt >= 0, "negative output DTS running time");
   CHECK (run, run->opens >= 1 + !c->live && run->closes >= 1, "saw %u opens, %u closes",
          run->opens, run->closes);
