@@ -43,6 +43,24 @@ get_text (json_object *o, const char *key, gboolean required, gsize max, char **
   return TRUE;
 }
 
+/* Names and titles end up on screens, in logs and in reports: control
+ * characters (U+0000-U+001F, U+007F) there only serve to spoof or garble. */
+static gboolean
+get_line (json_object *o, const char *key, gsize max, char **out, GError **error)
+{
+  if (!get_text (o, key, FALSE, max, out, error))
+    return FALSE;
+  for (const char *c = *out; c && *c; c++) {
+    if ((guchar)*c < 0x20 || *c == 0x7f) {
+      g_set_error (error, CONSENT_ERROR, CONSENT_ERROR_BAD_FIELD,
+                   "\"%s\" must not contain control characters (U+0000-U+001F, U+007F)",
+                   key);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 static gboolean
 get_id (json_object *o, const char *key, char **out, GError **error)
 {
@@ -88,16 +106,15 @@ parse_fields (json_object *o, ConsentdAdminBody *b, GError **error)
     static const char *const keys[] = {"title", "notice", NULL};
     json_object *n = NULL;
     if (!consent_json_check_keys (o, keys, error) ||
-        !get_text (o, "title", FALSE, CONSENTD_ADMIN_MAX_SHORT, &b->title, error))
+        !get_line (o, "title", CONSENTD_ADMIN_MAX_SHORT, &b->title, error))
       return FALSE;
     return !json_object_object_get_ex (o, "notice", &n) || parse_notice (n, b, error);
   }
   case CONSENTD_ADMIN_BODY_PARTICIPANT: {
     static const char *const keys[] = {"display-name", "role", NULL};
     return consent_json_check_keys (o, keys, error) &&
-           get_text (o, "display-name", FALSE, CONSENTD_ADMIN_MAX_SHORT, &b->display_name,
-                     error) &&
-           get_text (o, "role", FALSE, 64, &b->role, error);
+           get_line (o, "display-name", CONSENTD_ADMIN_MAX_SHORT, &b->display_name, error) &&
+           get_line (o, "role", 64, &b->role, error);
   }
   case CONSENTD_ADMIN_BODY_RECORDING: {
     static const char *const keys[] = {"action", NULL};

@@ -34,8 +34,9 @@ typedef struct {
  * consentd_admin_body_parse:
  * Parses @len bytes of @data as the body of @kind with libconsent's strict
  * JSON reader (size capped at @max_bytes). An empty body means {} where
- * every field is optional. Errors are %CONSENT_ERROR codes with messages
- * naming the field. Safe on any input (a fuzz target calls it).
+ * every field is optional. "title", "display-name" and "role" must hold no
+ * control characters (U+0000-U+001F, U+007F). Errors are %CONSENT_ERROR
+ * codes with messages naming the field. Safe on any input (a fuzz target calls it).
  */
 ConsentdAdminBody *consentd_admin_body_parse (ConsentdAdminBodyKind kind,
                                               const char *data, gsize len,

@@ -256,6 +256,36 @@ meeting_state_json (ConsentMeeting *m)
   return o;
 }
 
+/* GET /v1/meetings: one line per meeting in progress, for status overviews. */
+static void
+list_meetings (ConsentdDaemon *d, struct lws *wsi, Txn *t)
+{
+  g_autoptr (GPtrArray) list = consentd_registry_list (d->registry);
+  g_autoptr (json_object) o = json_object_new_object ();
+  json_object *arr = json_object_new_array ();
+
+  for (guint i = 0; i < list->len; i++) {
+    ConsentMeeting *m = g_ptr_array_index (list, i);
+    g_autoptr (ConsentGateDecision) dec = consent_meeting_get_decision (m, NULL);
+    g_autoptr (GPtrArray) ps = consent_meeting_list_participants (m);
+    const char *title = consent_meeting_get_title (m);
+    json_object *e = json_object_new_object ();
+    guint present = 0;
+
+    for (guint j = 0; j < ps->len; j++)
+      present += ((ConsentParticipantState *)g_ptr_array_index (ps, j))->present;
+    json_object_object_add (e, "meeting", json_object_new_string (consent_meeting_get_id (m)));
+    json_object_object_add (e, "title", title ? json_object_new_string (title) : NULL);
+    json_object_object_add (e, "gate", json_object_new_string (dec->open ? "open" : "closed"));
+    json_object_object_add (
+        e, "recording", json_object_new_boolean (consent_meeting_is_recording_requested (m)));
+    json_object_object_add (e, "participants", json_object_new_int64 (present));
+    json_object_array_add (arr, e);
+  }
+  json_object_object_add (o, "meetings", arr);
+  respond_json (wsi, t, 200, o);
+}
+
 /* The notice override of PUT /v1/meetings/{m}: text, purpose and a shorter
  * retention may change per meeting; who records and where stays the site's. */
 static ConsentNotice *
@@ -480,6 +510,11 @@ route_api (ConsentdDaemon *d, struct lws *wsi, Txn *t)
     if ((b = parse_body (d, wsi, t, CONSENTD_ADMIN_BODY_TOKEN)))
       post_token (d, wsi, t, b);
     return;
+  }
+  if (n == 2 && g_str_equal (seg[1], "meetings")) {
+    if (t->method != M_GET && t->method != M_HEAD)
+      return method_not_allowed (wsi, t, "GET, HEAD");
+    return list_meetings (d, wsi, t);
   }
   if (n >= 3 && n <= 5 && g_str_equal (seg[1], "meetings"))
     return route_meeting (d, wsi, t, seg, n);

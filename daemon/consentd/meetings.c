@@ -300,6 +300,27 @@ consentd_registry_count (ConsentdRegistry *reg)
   return g_hash_table_size (reg->meetings);
 }
 
+static gint
+compare_meeting_ids (gconstpointer a, gconstpointer b)
+{
+  return strcmp (consent_meeting_get_id (*(ConsentMeeting *const *)a),
+                 consent_meeting_get_id (*(ConsentMeeting *const *)b));
+}
+
+GPtrArray *
+consentd_registry_list (ConsentdRegistry *reg)
+{
+  GPtrArray *list = g_ptr_array_sized_new (g_hash_table_size (reg->meetings));
+  GHashTableIter it;
+  gpointer v;
+
+  g_hash_table_iter_init (&it, reg->meetings);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    g_ptr_array_add (list, ((MeetingEntry *)v)->meeting);
+  g_ptr_array_sort (list, compare_meeting_ids);
+  return list;
+}
+
 void
 consentd_registry_attach (ConsentdRegistry *reg, const char *meeting, ConsentdSession *s)
 {

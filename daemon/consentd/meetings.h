@@ -31,6 +31,12 @@ ConsentMeeting *consentd_registry_ensure (ConsentdRegistry *reg, const char *id,
 gboolean consentd_registry_end (ConsentdRegistry *reg, const char *id, const char *actor);
 guint consentd_registry_count (ConsentdRegistry *reg);
 
+/**
+ * consentd_registry_list: the meetings in progress, ordered by id (at most
+ * max-meetings). Free with g_ptr_array_unref; the meetings are borrowed.
+ */
+GPtrArray *consentd_registry_list (ConsentdRegistry *reg);
+
 /** Sessions that follow a meeting (after their hello). */
 void consentd_registry_attach (ConsentdRegistry *reg, const char *meeting,
                                ConsentdSession *s);

@@ -41,7 +41,7 @@ def web_dir():
 class Daemon:
     """One consentd process with its own state directory."""
 
-    def __init__(self, state_dir=None, config=None, args=(), env=None):
+    def __init__(self, state_dir=None, config=None, args=(), env=None, wrapper=()):
         self._tmp = None
         if state_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="consentd-test-")
@@ -50,6 +50,9 @@ class Daemon:
         self.config_text = config
         self.args = list(args)
         self.extra_env = env or {}
+        # argv prefix that execs consentd in the end (same pid), e.g. a
+        # mount-namespace helper; tests that need one pass it.
+        self.wrapper = list(wrapper)
         self.proc = None
         self.port = None
         self.scheme = None
@@ -66,7 +69,7 @@ class Daemon:
             with open(conf, "w") as f:
                 f.write(self.config_text)
             argv += ["--config", conf]
-        argv += self.args
+        argv = self.wrapper + argv + self.args
         env = dict(os.environ)
         for var in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS"):
             env.pop(var, None)

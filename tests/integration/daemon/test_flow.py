@@ -4,6 +4,7 @@
 late joiner, decline, withdraw, rejoin; recorder `gate` messages and the
 admin API's view agree at every step; roles are enforced."""
 
+import asyncio
 import glob
 import json
 import os
@@ -105,8 +106,12 @@ class FlowTest(unittest.TestCase):
         await people["carol"].send({"type": "withdraw"})
         g = await gate_until(rec, False)
         self.assertEqual(g["reason"], "withdrawn")
-        await people["carol"].expect("recorded", event="withdraw")
-        self.assertEqual(d.state("m1")["gate"], "closed")
+        receipt = await people["carol"].expect("recorded", event="withdraw")
+        st = d.state("m1")
+        self.assertEqual(st["gate"], "closed")
+        carol = {p["id"]: p for p in st["participants"]}["carol"]
+        # The withdrawal's receipt is her standing answer's record.
+        self.assertEqual((carol["answer"], carol["record"]), ("withdrawn", receipt["record"]))
 
         # Carol leaves: she no longer counts, the gate may open again.
         d.leave("m1", "carol")
@@ -116,10 +121,11 @@ class FlowTest(unittest.TestCase):
         await gate_until(rec, False)
         await people["carol"].send({"type": "consent", "decision": "decline", "notice": version,
                                     "request": rid})
-        await people["carol"].expect("recorded", event="decline")
+        receipt = await people["carol"].expect("recorded", event="decline")
         st = d.state("m1")
         self.assertEqual(st["gate"], "closed")
-        self.assertEqual({p["id"]: p["answer"] for p in st["participants"]}["carol"], "declined")
+        carol = {p["id"]: p for p in st["participants"]}["carol"]
+        self.assertEqual((carol["answer"], carol["record"]), ("declined", receipt["record"]))
         await accept("carol", people["carol"])
         await gate_until(rec, True)
 
@@ -203,6 +209,16 @@ class FlowTest(unittest.TestCase):
         close, msgs = await c.expect_close()
         self.assertEqual(msgs[-1]["code"], "unknown-meeting")
 
+        # A participant token cannot follow someone else; naming itself is fine.
+        c = await Client.connect(d, None)
+        await c.send({"type": "hello", "token": d.token("m2", "alice"), "participant": "bob"})
+        close, msgs = await c.expect_close()
+        self.assertEqual((close, msgs[-1]["code"]), (1008, "wrong-role"))
+        c = await Client.connect(d, None)
+        await c.send({"type": "hello", "token": d.token("m2", "alice"), "participant": "alice"})
+        self.assertEqual((await c.expect("welcome"))["participant"], "alice")
+        await c.close()
+
         # The first message must be hello.
         c = await Client.connect(d, None)
         await c.send(consent)
@@ -215,6 +231,105 @@ class FlowTest(unittest.TestCase):
         await alice.expect("recorded", event="accept")
         await rec.expect("gate", state="open")
         for c in (rec, eve, alice):
+            await c.close()
+
+
+
+POLICY_PARTICIPANT_SCOPE = """\
+[consent]
+scope=participant
+"""
+
+
+async def gates_before_sync(client):
+    """Every `gate` the client gets before the answer to a message sent now.
+    A recorder may not withdraw, so the server answers "wrong-role"; messages
+    on one session are in order, so any gate already decided comes first."""
+    start = len(client.seen)
+    await client.send({"type": "withdraw"})
+    err = await client.expect("error")
+    assert err["code"] == "wrong-role", err
+    return [m for m in client.seen[start:] if m["type"] == "gate"]
+
+
+async def next_lease(client):
+    """The next `lease` (Client.recv() sets them aside)."""
+    while True:
+        msg = json.loads(await asyncio.wait_for(client.ws.recv(), 30))
+        client.seen.append(msg)
+        if msg["type"] == "lease":
+            return msg
+
+
+class ParticipantScopeTest(unittest.TestCase):
+    """scope=participant through consentd: a recorder that names a participant
+    in its hello follows that person's own decision only."""
+
+    def setUp(self):
+        self.d = Daemon()
+        base = os.path.dirname(self.d.state_dir)
+        policy = os.path.join(base, "policy-participant.conf")
+        with open(policy, "w") as f:
+            f.write(POLICY_PARTICIPANT_SCOPE)
+        self.d.config_text = "[state]\npolicy-file=%s\n[server]\nlease-ms=600\n" % policy
+        self.d.start()
+
+    def tearDown(self):
+        rc = self.d.stop()
+        self.d.cleanup()
+        self.assertEqual(rc, 0, "consentd did not exit cleanly")
+
+    def test_per_participant_gates(self):
+        run(self._per_participant())
+
+    async def _per_participant(self):
+        d = self.d
+        d.meeting("ps")
+        for p in ("alice", "bob"):
+            d.join("ps", p)
+        d.request_recording("ps")
+        st = d.state("ps")
+
+        recs = {}
+        for who in ("alice", "bob", None):
+            c = await Client.connect(d, d.token("ps", "rec-%s" % (who or "all"), "recorder"),
+                                     hello=False)
+            hello = {"type": "hello", "token": d.token("ps", "rec-%s" % (who or "all"),
+                                                       "recorder")}
+            if who:
+                hello["participant"] = who
+            await c.send(hello)
+            g = await c.expect("gate")
+            self.assertEqual(g["state"], "closed")
+            self.assertEqual(g.get("participant"), who)
+            recs[who] = c
+
+        alice = await Client.connect(d, d.token("ps", "alice"))
+        await alice.expect("welcome")
+        await alice.send({"type": "consent", "decision": "accept",
+                          "notice": st["notice"]["version"], "request": st["request"]})
+        receipt = await alice.expect("recorded", event="accept")
+
+        g = await recs["alice"].expect("gate", state="open")
+        self.assertEqual((g["participant"], g["reason"]), ("alice", "participant-accepted"))
+        self.assertIn(receipt["record"], g["authorized-by"])
+        # Bob has not answered: his recorder and the meeting-wide one stay closed.
+        for who in ("bob", None):
+            gates = await gates_before_sync(recs[who])
+            self.assertNotIn("open", [x["state"] for x in recs[who].seen if x["type"] == "gate"])
+            self.assertTrue(all(x.get("participant") == who for x in gates), gates)
+        self.assertEqual(d.state("ps")["gate"], "closed")
+
+        # Leases renew the followed decision and name its participant.
+        lease = await next_lease(recs["alice"])
+        self.assertEqual((lease["participant"], lease["epoch"]), ("alice", g["epoch"]))
+        self.assertNotIn("participant", await next_lease(recs[None]))
+
+        # Alice withdraws: her recorder closes at once, with her name on it.
+        await alice.send({"type": "withdraw"})
+        g = await recs["alice"].expect("gate", state="closed")
+        self.assertEqual((g["participant"], g["reason"]), ("alice", "withdrawn"))
+        for c in list(recs.values()) + [alice]:
             await c.close()
 
 

@@ -44,7 +44,7 @@ class RestartTest(unittest.TestCase):
             self.assertEqual(answers(after), answers(before))
             self.assertTrue(after["recording"])
             self.assertEqual(after["notice"], before["notice"])
-            self.assertEqual(after["title"] if after["title"] else "Standup", "Standup")
+            self.assertEqual(after["title"], "Standup")
             # A meeting that ended before the restart stays ended.
             self.assertEqual(d.http("GET", "/v1/meetings/gone")[0], 404)
             run(self._after(d))
@@ -85,6 +85,57 @@ class RestartTest(unittest.TestCase):
         g = await rec.expect("gate", state="open")
         self.assertIn(receipt["record"], g["authorized-by"])
         for c in (rec, carol):
+            await c.close()
+
+    def test_notice_override_survives(self):
+        """A per-meeting notice and the consent given to it survive a restart:
+        the ledger keeps the full notice, replay checks it against its sha256."""
+        d = Daemon().start()
+        try:
+            override = {"version": "ov1", "text": "This meeting is recorded for the minutes.",
+                        "purpose": "minutes"}
+            receipt = run(self._override_and_accept(d, override))
+            before = d.state("n1")
+            self.assertEqual(before["gate"], "open")
+            self.assertEqual(d.stop(), 0)
+            d.start()
+            after = d.state("n1")
+            self.assertEqual(after["notice"], before["notice"])
+            self.assertEqual(after["title"], "Retro")
+            self.assertEqual((after["gate"], after["authorized-by"]),
+                             ("open", before["authorized-by"]))
+            self.assertEqual(answers(after), answers(before))
+            run(self._check_override(d, override, receipt))
+            self.assertEqual(d.stop(), 0)
+        finally:
+            d.cleanup()
+
+    async def _override_and_accept(self, d, override):
+        d.meeting("n1", title="Draft")
+        d.meeting("n1", title="Retro")
+        d.join("n1", "alice")
+        d.request_recording("n1")
+        st = d.meeting("n1", notice=override)
+        self.assertEqual(st["notice"]["version"], "ov1")
+        alice = await Client.connect(d, d.token("n1", "alice"))
+        w = await alice.expect("welcome")
+        self.assertEqual(w["notice"]["text"], override["text"])
+        await alice.send({"type": "consent", "decision": "accept", "notice": "ov1",
+                          "request": st["request"]})
+        receipt = await alice.expect("recorded", event="accept")
+        await alice.close()
+        return receipt
+
+    async def _check_override(self, d, override, receipt):
+        rec = await Client.connect(d, d.token("n1", "rec", "recorder"))
+        g = await rec.expect("gate")
+        self.assertEqual(g["state"], "open")
+        self.assertIn(receipt["record"], g["authorized-by"])
+        alice = await Client.connect(d, d.token("n1", "alice"))
+        w = await alice.expect("welcome")
+        self.assertEqual((w["notice"]["version"], w["notice"]["text"], w["notice"]["purpose"]),
+                         ("ov1", override["text"], override["purpose"]))
+        for c in (rec, alice):
             await c.close()
 
     def test_sigkill_during_flow(self):
