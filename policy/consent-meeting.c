@@ -1051,6 +1051,19 @@ consent_meeting_record_done (ConsentMeeting *self, guint64 ticket, const char *r
   g_object_unref (self);
 }
 
+void
+consent_meeting_fail_ledger (ConsentMeeting *self)
+{
+  g_return_if_fail (CONSENT_IS_MEETING (self));
+  if (self->ledger_failed)
+    return;
+  g_object_ref (self);
+  self->ledger_failed = TRUE;
+  decide (self);
+  flush_gate_events (self);
+  g_object_unref (self);
+}
+
 /* ---- queries ---- */
 
 ConsentGateDecision *

@@ -129,6 +129,15 @@ gboolean consent_meeting_is_ended (ConsentMeeting *self);
 void consent_meeting_record_done (ConsentMeeting *self, guint64 ticket,
                                   const char *record_id, const GError *error);
 
+/**
+ * consent_meeting_fail_ledger:
+ * The shared recorder failed on some other meeting's record (one ledger for
+ * all meetings): this meeting fails closed for good too, as if one of its own
+ * records had failed. Every decision closes with "ledger-failed"; those that
+ * were open are announced ("decision-changed"). Idempotent.
+ */
+void consent_meeting_fail_ledger (ConsentMeeting *self);
+
 /** consent_meeting_get_decision: current decision; @participant NULL = meeting-wide. */
 ConsentGateDecision *consent_meeting_get_decision (ConsentMeeting *self,
                                                    const char *participant);

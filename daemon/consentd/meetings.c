@@ -339,6 +339,9 @@ consentd_registry_detach (ConsentdRegistry *reg, const char *meeting, ConsentdSe
     g_ptr_array_remove_fast (e->sessions, s);
 }
 
+/* Every meeting fails closed in libconsent, so GET state, `state` messages
+ * and recorders all agree. Recorders whose gate was open hear of it through
+ * "decision-changed"; those already closed are told the new reason here. */
 void
 consentd_registry_fail_all (ConsentdRegistry *reg)
 {
@@ -348,17 +351,22 @@ consentd_registry_fail_all (ConsentdRegistry *reg)
   g_hash_table_iter_init (&it, reg->meetings);
   while (g_hash_table_iter_next (&it, NULL, &v)) {
     MeetingEntry *e = v;
+    g_autoptr (GPtrArray) was_closed = g_ptr_array_new ();
+
     for (guint i = 0; i < e->sessions->len; i++) {
       ConsentdSession *s = g_ptr_array_index (e->sessions, i);
       g_autoptr (ConsentGateDecision) d = NULL;
-      g_autoptr (ConsentGateDecision) closed = NULL;
       if (!consentd_session_is_recorder (s))
         continue;
       d = consentd_session_get_decision (s, e->meeting);
-      closed = consent_gate_decision_new_closed (consent_meeting_get_id (e->meeting),
-                                                 d->participant, d->epoch + 1,
-                                                 "ledger-failed");
-      consentd_session_send_gate (s, closed);
+      if (!d->open)
+        g_ptr_array_add (was_closed, s);
+    }
+    consent_meeting_fail_ledger (e->meeting);
+    for (guint i = 0; i < was_closed->len; i++) {
+      ConsentdSession *s = g_ptr_array_index (was_closed, i);
+      g_autoptr (ConsentGateDecision) d = consentd_session_get_decision (s, e->meeting);
+      consentd_session_send_gate (s, d);
     }
   }
 }

@@ -58,12 +58,6 @@ consentd_session_is_recorder (ConsentdSession *s)
   return s->hello_done && s->role == CONSENT_ROLE_RECORDER;
 }
 
-const char *
-consentd_session_get_follow (ConsentdSession *s)
-{
-  return s->follow;
-}
-
 /* Which of the meeting's decisions the recorder follows: its participant's
  * own only in participant scope; in meeting scope libconsent has just the
  * meeting-wide one (NULL). */

@@ -20,12 +20,6 @@ const char *consentd_session_get_participant (ConsentdSession *s);
 gboolean consentd_session_is_recorder (ConsentdSession *s);
 
 /**
- * consentd_session_get_follow: the participant a recorder asked to follow in
- * its hello, or NULL (meeting-wide recorders, participants).
- */
-const char *consentd_session_get_follow (ConsentdSession *s);
-
-/**
  * consentd_session_follows: whether @s is a recorder that follows the
  * decision announced for @participant (NULL = meeting-wide) of @m. In meeting
  * scope every recorder follows the meeting-wide decision.

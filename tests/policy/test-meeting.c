@@ -928,6 +928,158 @@ test_participant_list (void)
   fixture_free (f);
 }
 
+static char *
+record_of (Fixture *f, const char *who)
+{
+  ConsentParticipantState *s = NULL;
+  char *id;
+
+  g_assert_true (consent_meeting_get_participant (f->m, who, &s));
+  id = g_strdup (s->answer_record_id);
+  consent_participant_state_free (s);
+  return id;
+}
+
+/* The ticket of the last submitted event of @type. */
+static guint64
+last_ticket (Fixture *f, ConsentEventType type)
+{
+  GPtrArray *events = consent_memory_recorder_get_events (f->rec);
+
+  for (guint i = events->len; i > 0; i--) {
+    const ConsentEvent *e = g_ptr_array_index (events, i - 1);
+    if (e->type == type)
+      return e->ticket;
+  }
+  g_assert_not_reached ();
+}
+
+/* A decline and a withdrawal keep their durable record as the person's
+ * receipt; it never counts as consent, and a stale ack sets nothing. */
+static void
+test_answer_receipts (void)
+{
+  Fixture *f = fixture_new_full (NULL, FALSE);
+  g_autofree char *declined = NULL, *withdrawn = NULL, *stale = NULL, *accepted = NULL;
+
+  join (f, "alice");
+  join (f, "bob");
+  request (f);
+  consent_memory_recorder_ack (f->rec, 0);
+  answer (f, "bob", TRUE);
+  answer (f, "alice", FALSE);
+  declined = record_of (f, "alice");
+  g_assert_null (declined); /* not durable yet */
+  consent_meeting_record_done (f->m, last_ticket (f, CONSENT_EVENT_DECLINE), "rec-decline", NULL);
+  g_clear_pointer (&declined, g_free);
+  declined = record_of (f, "alice");
+  g_assert_cmpstr (declined, ==, "rec-decline");
+  g_assert_cmpint (answer_of (f, "alice"), ==, CONSENT_ANSWER_DECLINED);
+  consent_memory_recorder_ack (f->rec, 0);
+  assert_decision (f, NULL, FALSE, "declined");
+
+  /* A withdrawal whose ack arrives after a newer answer is history only. */
+  g_assert_true (consent_meeting_withdraw (f->m, "bob", NULL, NULL));
+  answer (f, "bob", TRUE);
+  consent_meeting_record_done (f->m, last_ticket (f, CONSENT_EVENT_WITHDRAW), "rec-withdraw", NULL);
+  stale = record_of (f, "bob");
+  g_assert_null (stale);
+  consent_meeting_record_done (f->m, last_ticket (f, CONSENT_EVENT_ACCEPT), "rec-accept", NULL);
+  accepted = record_of (f, "bob");
+  g_assert_cmpstr (accepted, ==, "rec-accept");
+
+  g_assert_true (consent_meeting_withdraw (f->m, "bob", NULL, NULL));
+  consent_memory_recorder_ack (f->rec, 0);
+  withdrawn = record_of (f, "bob");
+  g_assert_nonnull (withdrawn);
+  g_assert_cmpstr (withdrawn, !=, "rec-accept");
+  g_assert_cmpint (answer_of (f, "bob"), ==, CONSENT_ANSWER_WITHDRAWN);
+  assert_decision (f, NULL, FALSE, "withdrawn");
+  fixture_free (f);
+}
+
+/* With reuse-on-rejoin a kept decline keeps its receipt, and still closes. */
+static void
+test_decline_receipt_survives_rejoin (void)
+{
+  Fixture *f = fixture_new ();
+  g_autofree char *before = NULL, *after = NULL;
+
+  join (f, "alice");
+  request (f);
+  answer (f, "alice", FALSE);
+  before = record_of (f, "alice");
+  g_assert_nonnull (before);
+  consent_meeting_leave (f->m, "alice", NULL, NULL);
+  join (f, "alice");
+  after = record_of (f, "alice");
+  g_assert_cmpstr (after, ==, before);
+  assert_decision (f, NULL, FALSE, "declined");
+  fixture_free (f);
+}
+
+/* The event's details carry what a restart needs: the title, the whole notice. */
+static void
+test_details_for_replay (void)
+{
+  Fixture *f = fixture_new ();
+  g_autoptr (ConsentNotice) v2 = consent_notice_new ("2", "Line one\nline \"two\"", "ACME",
+                                                     "minutes", "on-site", 7);
+  GPtrArray *events = consent_memory_recorder_get_events (f->rec);
+  g_autoptr (json_object) title = NULL, notice = NULL;
+  g_autoptr (ConsentNotice) back = NULL;
+  g_autoptr (GError) error = NULL;
+  const ConsentEvent *e;
+  json_object *n = NULL;
+  const char *t = NULL;
+
+  g_assert_true (consent_meeting_set_title (f->m, "Weekly \"sync\"", NULL));
+  e = g_ptr_array_index (events, events->len - 1);
+  g_assert_cmpint (e->type, ==, CONSENT_EVENT_MEETING_UPDATED);
+  title = consent_json_parse_strict (e->details_json, strlen (e->details_json), 65536, 4, &error);
+  g_assert_no_error (error);
+  g_assert_true (consent_json_get_string (title, "title", TRUE, &t, NULL));
+  g_assert_cmpstr (t, ==, "Weekly \"sync\"");
+
+  g_assert_true (consent_meeting_set_notice (f->m, v2, "admin", NULL));
+  e = g_ptr_array_index (events, events->len - 1);
+  g_assert_cmpint (e->type, ==, CONSENT_EVENT_NOTICE_CHANGED);
+  g_assert_cmpstr (e->notice_sha256, ==, v2->sha256);
+  notice = consent_json_parse_strict (e->details_json, strlen (e->details_json), 65536, 4, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_object_object_get_ex (notice, "notice", &n));
+  back = consent_notice_from_json_object (n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->sha256, ==, v2->sha256);
+  g_assert_cmpstr (back->text, ==, v2->text);
+  g_assert_cmpuint (back->retention_days, ==, 7);
+  fixture_free (f);
+}
+
+/* Another meeting's record failed on the shared ledger: this one closes too. */
+static void
+test_fail_ledger_from_outside (void)
+{
+  Fixture *f = fixture_open ();
+  Fixture *idle = fixture_new ();
+  g_autoptr (GError) error = NULL;
+  guint n = f->emissions->len;
+
+  consent_meeting_fail_ledger (f->m);
+  assert_decision (f, NULL, FALSE, "ledger-failed");
+  g_assert_cmpuint (f->emissions->len, ==, n + 1);
+  consent_meeting_fail_ledger (f->m); /* idempotent */
+  g_assert_cmpuint (f->emissions->len, ==, n + 1);
+  g_assert_false (consent_meeting_answer (f->m, "alice", TRUE, "1", NULL, NULL, &error));
+  g_assert_error (error, CONSENT_ERROR, CONSENT_ERROR_LEDGER);
+  /* A closed gate stays closed (no announcement) but says why. */
+  consent_meeting_fail_ledger (idle->m);
+  assert_decision (idle, NULL, FALSE, "ledger-failed");
+  g_assert_cmpuint (idle->emissions->len, ==, 0);
+  fixture_free (idle);
+  fixture_free (f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -974,5 +1126,9 @@ main (int argc, char **argv)
   g_test_add_func ("/meeting/method-recorded", test_method_recorded);
   g_test_add_func ("/meeting/end", test_meeting_end);
   g_test_add_func ("/meeting/participant-list", test_participant_list);
+  g_test_add_func ("/meeting/answer-receipts", test_answer_receipts);
+  g_test_add_func ("/meeting/decline-receipt-survives-rejoin", test_decline_receipt_survives_rejoin);
+  g_test_add_func ("/meeting/details-for-replay", test_details_for_replay);
+  g_test_add_func ("/meeting/fail-ledger-from-outside", test_fail_ledger_from_outside);
   return g_test_run ();
 }

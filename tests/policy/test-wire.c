@@ -218,6 +218,59 @@ test_segment (void)
   g_assert_null (b2->notice_version);
 }
 
+/* The optional "participant" of hello, gate and lease: left out when unset. */
+static void
+test_follow_participant (void)
+{
+  ConsentMessage *h = consent_message_new (CONSENT_MSG_HELLO);
+  ConsentMessage *g = consent_message_new (CONSENT_MSG_GATE);
+  ConsentMessage *l = consent_message_new (CONSENT_MSG_LEASE);
+  ConsentMessage *plain = consent_message_new (CONSENT_MSG_GATE);
+  g_autoptr (ConsentMessage) hb = NULL, gb = NULL, lb = NULL, pb = NULL;
+  g_autofree char *plain_json = NULL;
+
+  h->token = g_strdup ("ct1.a.b");
+  h->participant = g_strdup ("alice");
+  hb = round_trip (h);
+  g_assert_cmpstr (hb->participant, ==, "alice");
+  g->reason = g_strdup ("participant-accepted");
+  g->gate_open = TRUE;
+  g->participant = g_strdup ("alice");
+  gb = round_trip (g);
+  g_assert_cmpstr (gb->participant, ==, "alice");
+  l->epoch = 4;
+  l->participant = g_strdup ("alice");
+  lb = round_trip (l);
+  g_assert_cmpstr (lb->participant, ==, "alice");
+  plain->reason = g_strdup ("initial");
+  plain_json = consent_message_to_json (plain);
+  g_assert_null (strstr (plain_json, "participant"));
+  pb = round_trip (plain);
+  g_assert_null (pb->participant);
+}
+
+static void
+test_notice_json_object (void)
+{
+  g_autoptr (ConsentNotice) n = consent_notice_new ("v2", "text", "ACME", "minutes", "on-site", 9);
+  g_autoptr (json_object) o = consent_notice_to_json_object (n);
+  g_autoptr (ConsentNotice) back = NULL;
+  g_autoptr (GError) error = NULL;
+
+  back = consent_notice_from_json_object (o, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->sha256, ==, n->sha256);
+  /* A changed text no longer matches the sha256 it came with. */
+  json_object_object_add (o, "text", json_object_new_string ("other text"));
+  g_clear_pointer (&back, consent_notice_unref);
+  back = consent_notice_from_json_object (o, &error);
+  g_assert_null (back);
+  g_assert_error (error, CONSENT_ERROR, CONSENT_ERROR_BAD_FIELD);
+  g_clear_error (&error);
+  g_assert_null (consent_notice_from_json_object (NULL, &error));
+  g_assert_error (error, CONSENT_ERROR, CONSENT_ERROR_BAD_FIELD);
+}
+
 static void
 test_writer_refuses_incomplete (void)
 {
@@ -281,6 +334,13 @@ static const Bad bad_corpus[] = {
   { WELCOME_NOTICE (",\"extra\":1"), CONSENT_ERROR_BAD_FIELD },
   { WELCOME_NOTICE (""), CONSENT_ERROR_BAD_FIELD }, /* sha256 does not match the notice */
   { "", CONSENT_ERROR_BAD_JSON },
+  { "{\"type\":\"hello\",\"token\":\"t\",\"participant\":\"../x\"}", CONSENT_ERROR_BAD_FIELD },
+  { "{\"type\":\"hello\",\"token\":\"t\",\"participant\":7}", CONSENT_ERROR_BAD_FIELD },
+  { "{\"type\":\"hello\",\"token\":\"t\",\"participant\":\"\"}", CONSENT_ERROR_BAD_FIELD },
+  { "{\"type\":\"gate\",\"state\":\"open\",\"epoch\":1,\"reason\":\"r\",\"authorized-by\":[],\"lease-ms\":1,\"participant\":null}", CONSENT_ERROR_BAD_FIELD },
+  { "{\"type\":\"lease\",\"epoch\":1,\"lease-ms\":1,\"participant\":\"a b\"}", CONSENT_ERROR_BAD_FIELD },
+  { "{\"type\":\"welcome\",\"meeting\":\"m\",\"participant\":\"p\"}", CONSENT_ERROR_BAD_FIELD },
+  { "{\"type\":\"error\",\"code\":\"rate-limit\",\"message\":\"m\"}", CONSENT_ERROR_BAD_FIELD },
 };
 
 static void
@@ -321,6 +381,32 @@ test_type_names (void)
   g_assert_cmpstr (consent_error_code_name (CONSENT_ERROR_LEDGER), ==, "ledger-failed");
 }
 
+static void
+test_error_code_names (void)
+{
+  ConsentError code = CONSENT_ERROR_INVALID;
+  g_autofree char *json = consent_message_error_json (CONSENT_ERROR_RATE_LIMITED, "slow down");
+  g_autoptr (ConsentMessage) m = parse (json, NULL);
+
+  g_assert_cmpstr (consent_error_code_name (CONSENT_ERROR_RATE_LIMITED), ==, "rate-limited");
+  g_assert_cmpstr (consent_error_code_name (CONSENT_ERROR_TIMEOUT), ==, "timeout");
+  g_assert_true (consent_error_code_from_name ("rate-limited", &code));
+  g_assert_cmpint (code, ==, CONSENT_ERROR_RATE_LIMITED);
+  g_assert_true (consent_error_code_from_name ("timeout", &code));
+  g_assert_cmpint (code, ==, CONSENT_ERROR_TIMEOUT);
+  /* Appended: the earlier codes keep their numbers. */
+  g_assert_cmpint (CONSENT_ERROR_RATE_LIMITED, ==, CONSENT_ERROR_POLICY + 1);
+  g_assert_cmpint (CONSENT_ERROR_TIMEOUT, ==, CONSENT_ERROR_POLICY + 2);
+  /* Every code has a distinct name that maps back to it. */
+  for (int c = CONSENT_ERROR_INVALID; c <= CONSENT_ERROR_TIMEOUT; c++) {
+    ConsentError back = CONSENT_ERROR_INVALID;
+    g_assert_true (consent_error_code_from_name (consent_error_code_name (c), &back));
+    g_assert_cmpint (back, ==, c);
+  }
+  g_assert_nonnull (m);
+  g_assert_cmpstr (m->code, ==, "rate-limited");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -341,5 +427,8 @@ main (int argc, char **argv)
   g_test_add_func ("/wire/bad-corpus", test_bad_corpus);
   g_test_add_func ("/wire/size-limit", test_size_limit);
   g_test_add_func ("/wire/type-names", test_type_names);
+  g_test_add_func ("/wire/error-code-names", test_error_code_names);
+  g_test_add_func ("/wire/follow-participant", test_follow_participant);
+  g_test_add_func ("/wire/notice-json-object", test_notice_json_object);
   return g_test_run ();
 }

@@ -160,6 +160,30 @@ class FlowTest(unittest.TestCase):
         self.assertRegex(metrics, r"consentd_gate_opens_total [1-9]")
         self.assertRegex(metrics, r"consentd_ledger_ack_seconds_count [1-9]")
 
+    def test_list_meetings(self):
+        d = self.d
+        self.assertEqual(d.ok("GET", "/v1/meetings"), {"meetings": []})
+        d.meeting("zeta", title="Zeta review")
+        d.meeting("alpha")
+        for p in ("alice", "bob", "carol"):
+            d.join("zeta", p)
+        d.leave("zeta", "carol")
+        d.request_recording("zeta")
+        listed = d.ok("GET", "/v1/meetings")["meetings"]
+        self.assertEqual(listed, [
+            {"meeting": "alpha", "title": None, "gate": "closed", "recording": False,
+             "participants": 0},
+            {"meeting": "zeta", "title": "Zeta review", "gate": "closed", "recording": True,
+             "participants": 2},
+        ])
+        d.http("DELETE", "/v1/meetings/alpha")
+        self.assertEqual([m["meeting"] for m in d.ok("GET", "/v1/meetings")["meetings"]],
+                         ["zeta"])
+        got, data, _ = d.http("GET", "/v1/meetings", token=None)
+        self.assertEqual(got, 401)
+        got, data, _ = d.http("DELETE", "/v1/meetings")
+        self.assertEqual((got, data["error"]), (405, "method-not-allowed"))
+
     def test_roles_and_tokens(self):
         run(self._roles())
 

@@ -85,6 +85,10 @@ class LedgerFailureTest(unittest.TestCase):
                    "request": st["request"]}
         rec = await Client.connect(d, d.token("lf", "rec", "recorder"))
         await rec.expect("gate", state="closed")
+        # A meeting nobody asked to record: its recorder's gate is closed already.
+        d.meeting("idle")
+        idle = await Client.connect(d, d.token("idle", "rec", "recorder"))
+        self.assertNotEqual((await idle.expect("gate", state="closed"))["reason"], "ledger-failed")
         alice = await Client.connect(d, d.token("lf", "alice"))
         await alice.expect("welcome")
         await alice.send(consent)
@@ -109,10 +113,17 @@ class LedgerFailureTest(unittest.TestCase):
                 failed = True
                 break
         self.assertTrue(failed, "the ledger never failed although its disk is full")
+        # It failed for the honest reason: its disk is full.
+        self.assertIn("No space left on device", d.log())
 
         # The recorder of the open meeting is told to close, for that reason.
         g = await rec.expect("gate", state="closed")
         self.assertEqual(g["reason"], "ledger-failed")
+        # Already-closed gates are told the new reason too.
+        g = await idle.expect("gate", state="closed")
+        self.assertEqual(g["reason"], "ledger-failed")
+        # Participants see the gate closed.
+        await alice.expect("state", gate="closed")
         status, body, _ = d.http("GET", "/healthz", token=None)
         self.assertEqual((status, body["status"]), (503, "ledger-failed"))
 
@@ -123,9 +134,10 @@ class LedgerFailureTest(unittest.TestCase):
         self.assertEqual((status, body["error"]), (503, "ledger-failed"))
         status, body, _ = d.http("POST", "/v1/meetings/lf/recording", {"action": "request"})
         self.assertEqual((status, body["error"]), (503, "ledger-failed"))
-        # Reading still works and shows the gate closed.
-        self.assertEqual(d.state("lf")["gate"], "closed")
-        for c in (rec, alice):
+        # Reading still works and shows the gate closed, and why.
+        st = d.state("lf")
+        self.assertEqual((st["gate"], st["reason"]), ("closed", "ledger-failed"))
+        for c in (rec, idle, alice):
             await c.close()
 
 

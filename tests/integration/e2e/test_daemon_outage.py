@@ -73,6 +73,7 @@ class DaemonOutage(unittest.TestCase):
                                  os.path.join(self.state_dir, "policy.conf"), self.timeline,
                                  meeting=MEETING)
         await rec.start()
+        await rec.wait(lambda: rec.playing is not None, "the pipeline to play")
         return rec
 
     async def accept(self, d):

@@ -388,6 +388,35 @@ schedule (Run *run)
   g_timeout_add_seconds (120, timeout_cb, run);
 }
 
+/* A live pipeline with the gate closed still reaches PLAYING (GAP events
+ * let the sink preroll), and EOS passes the closed gate. */
+static int
+run_closed_live (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) p = gst_parse_launch (
+      "videotestsrc is-live=true ! video/x-raw,framerate=25/1 ! consentgate "
+      "! fakesink async=true",
+      &error);
+  g_autoptr (GstMessage) m = NULL;
+  GstStateChangeReturn r;
+
+  if (!p || error)
+    g_error ("cannot build the pipeline: %s", error ? error->message : "?");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  r = gst_element_get_state (p, NULL, NULL, 20 * GST_SECOND);
+  gst_element_send_event (p, gst_event_new_eos ());
+  m = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), 20 * GST_SECOND,
+                                  GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  gst_element_set_state (p, GST_STATE_NULL);
+  g_print ("closed-live: state change %s, %s\n",
+           gst_element_state_change_return_get_name (r),
+           m ? GST_MESSAGE_TYPE_NAME (m) : "no EOS");
+  return r == GST_STATE_CHANGE_SUCCESS && m && GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS
+             ? 0
+             : 1;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -398,6 +427,8 @@ main (int argc, char **argv)
   g_autoptr (GstBus) bus = NULL;
 
   gst_init (&argc, &argv);
+  if (argc == 2 && g_str_equal (argv[1], "closed-live"))
+    return run_closed_live ();
   for (gsize i = 0; argc == 2 && i < G_N_ELEMENTS (cases); i++)
     if (g_str_equal (argv[1], cases[i].name))
       run.c = &cases[i];
