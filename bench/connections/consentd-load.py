@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.join(SRC, "tests", "integration", "daemon"))
 from consentd_fixture import Client, Daemon  # noqa: E402
 
 MAX_CONNECTIONS = 20000
+SESSIONS_PER_MEETING = 100
 
 
 def config(n):
@@ -100,7 +101,8 @@ async def load(d, n, tokens, rtt_count):
     async def one(i):
         async with sem:
             try:
-                held.append(await open_session(d.port, tokens[i % len(tokens)]))
+                meeting = (i // SESSIONS_PER_MEETING) % (len(tokens) // 5)
+                held.append(await open_session(d.port, tokens[meeting * 5 + i % 5]))
             except Exception as e:
                 failed.append(repr(e))
 
@@ -128,7 +130,12 @@ def main():
         d.meeting("load")
         d.join("load", "honest")
         d.request_recording("load")
-        tokens = [d.token("load", "p%d" % i, ttl=3600) for i in range(50)]
+        # Sessions spread over meetings of SESSIONS_PER_MEETING, as on a
+        # conference server; the honest participant has a meeting of its own.
+        tokens = []
+        for m in range(max(1, n // SESSIONS_PER_MEETING)):
+            d.meeting("held%d" % m)
+            tokens += [d.token("held%d" % m, "p%d" % i, ttl=3600) for i in range(5)]
         held, failed, setup_s, rss0, rss, rtt = asyncio.run(load(d, n, tokens, 10 if a.quick else 50))
         rc = d.stop()
     if failed:

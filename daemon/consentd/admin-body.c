@@ -113,7 +113,8 @@ parse_fields (json_object *o, ConsentdAdminBody *b, GError **error)
   case CONSENTD_ADMIN_BODY_PARTICIPANT: {
     static const char *const keys[] = {"display-name", "role", NULL};
     return consent_json_check_keys (o, keys, error) &&
-           get_line (o, "display-name", CONSENTD_ADMIN_MAX_SHORT, &b->display_name, error) &&
+           get_line (o, "display-name", CONSENTD_ADMIN_MAX_SHORT, &b->display_name,
+                     error) &&
            get_line (o, "role", 64, &b->role, error);
   }
   case CONSENTD_ADMIN_BODY_RECORDING: {

@@ -274,11 +274,14 @@ list_meetings (ConsentdDaemon *d, struct lws *wsi, Txn *t)
 
     for (guint j = 0; j < ps->len; j++)
       present += ((ConsentParticipantState *)g_ptr_array_index (ps, j))->present;
-    json_object_object_add (e, "meeting", json_object_new_string (consent_meeting_get_id (m)));
+    json_object_object_add (e, "meeting",
+                            json_object_new_string (consent_meeting_get_id (m)));
     json_object_object_add (e, "title", title ? json_object_new_string (title) : NULL);
-    json_object_object_add (e, "gate", json_object_new_string (dec->open ? "open" : "closed"));
+    json_object_object_add (e, "gate",
+                            json_object_new_string (dec->open ? "open" : "closed"));
     json_object_object_add (
-        e, "recording", json_object_new_boolean (consent_meeting_is_recording_requested (m)));
+        e, "recording",
+        json_object_new_boolean (consent_meeting_is_recording_requested (m)));
     json_object_object_add (e, "participants", json_object_new_int64 (present));
     json_object_array_add (arr, e);
   }

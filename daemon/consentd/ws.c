@@ -31,7 +31,7 @@ struct _ConsentdSession {
   ConsentRole role;
   char *meeting;
   char *participant;
-  char *follow; /* recorders: the participant whose decisions they follow, or NULL */
+  char *follow;     /* recorders: the participant whose decisions they follow, or NULL */
   gboolean closing; /* send what is queued, then close */
   int close_code;
   double tokens; /* rate limit bucket */
@@ -65,7 +65,7 @@ static const char *
 decision_key (ConsentdSession *s, ConsentMeeting *m)
 {
   return consent_meeting_get_policy (m)->scope == CONSENT_SCOPE_PARTICIPANT ? s->follow
-                                                                             : NULL;
+                                                                            : NULL;
 }
 
 gboolean
@@ -272,16 +272,17 @@ handle_hello (ConsentdSession *s, const ConsentMessage *msg)
   /* A participant speaks only for itself; only recorders follow someone. */
   if (msg->participant && claims->role == CONSENT_ROLE_PARTICIPANT &&
       !g_str_equal (msg->participant, claims->participant)) {
-    send_error (s, CONSENT_ERROR_WRONG_ROLE,
-                "a participant token follows only its own participant; omit \"participant\" "
-                "or use a recorder token",
-                CLOSE_POLICY);
+    send_error (
+        s, CONSENT_ERROR_WRONG_ROLE,
+        "a participant token follows only its own participant; omit \"participant\" "
+        "or use a recorder token",
+        CLOSE_POLICY);
     return;
   }
   m = consentd_registry_lookup (d->registry, claims->meeting);
   if (!m) {
-    send_error (s, CONSENT_ERROR_UNKNOWN_MEETING, "the token's meeting is not in progress",
-                CLOSE_POLICY);
+    send_error (s, CONSENT_ERROR_UNKNOWN_MEETING,
+                "the token's meeting is not in progress", CLOSE_POLICY);
     return;
   }
   g_clear_handle_id (&s->hello_timer, g_source_remove);
@@ -310,7 +311,8 @@ handle_participant_message (ConsentdSession *s, ConsentMeeting *m,
   gboolean ok;
 
   if (s->daemon->ledger_failed) {
-    send_error (s, CONSENT_ERROR_LEDGER, "the consent ledger failed; no answers are taken", 0);
+    send_error (s, CONSENT_ERROR_LEDGER,
+                "the consent ledger failed; no answers are taken", 0);
     return;
   }
   if (msg->type == CONSENT_MSG_CONSENT)
@@ -354,7 +356,8 @@ handle_message (ConsentdSession *s, const char *data, gsize len)
   }
   if (!s->hello_done) {
     if (msg->type != CONSENT_MSG_HELLO)
-      send_error (s, CONSENT_ERROR_CONFLICT, "the first message must be hello", CLOSE_POLICY);
+      send_error (s, CONSENT_ERROR_CONFLICT, "the first message must be hello",
+                  CLOSE_POLICY);
     else
       handle_hello (s, msg);
     return;
@@ -368,7 +371,8 @@ handle_message (ConsentdSession *s, const char *data, gsize len)
   case CONSENT_MSG_CONSENT:
   case CONSENT_MSG_WITHDRAW:
     if (s->role != CONSENT_ROLE_PARTICIPANT)
-      send_error (s, CONSENT_ERROR_WRONG_ROLE, "a recorder cannot answer for participants", 0);
+      send_error (s, CONSENT_ERROR_WRONG_ROLE,
+                  "a recorder cannot answer for participants", 0);
     else
       handle_participant_message (s, m, msg);
     break;
@@ -382,7 +386,8 @@ handle_message (ConsentdSession *s, const char *data, gsize len)
     send_error (s, CONSENT_ERROR_CONFLICT, "hello was already received", 0);
     break;
   default:
-    send_error (s, CONSENT_ERROR_UNKNOWN_TYPE, "servers do not accept this message type", 0);
+    send_error (s, CONSENT_ERROR_UNKNOWN_TYPE, "servers do not accept this message type",
+                0);
     break;
   }
 }
@@ -421,7 +426,8 @@ on_receive (ConsentdSession *s, const void *in, size_t len)
     return;
   if (s->rx->len + len + lws_remaining_packet_payload (wsi) >
       s->daemon->config->max_message_bytes) {
-    send_error (s, CONSENT_ERROR_TOO_LARGE, "message exceeds max-message-bytes", CLOSE_TOO_BIG);
+    send_error (s, CONSENT_ERROR_TOO_LARGE, "message exceeds max-message-bytes",
+                CLOSE_TOO_BIG);
     s->rx_discard = TRUE;
     return;
   }

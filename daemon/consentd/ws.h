@@ -28,12 +28,13 @@ gboolean consentd_session_follows (ConsentdSession *s, ConsentMeeting *m,
                                    const char *participant);
 
 /** consentd_session_get_decision: the decision of @m that recorder @s follows. */
-ConsentGateDecision *consentd_session_get_decision (ConsentdSession *s, ConsentMeeting *m);
+ConsentGateDecision *consentd_session_get_decision (ConsentdSession *s,
+                                                    ConsentMeeting *m);
 
 /** consentd_session_send: queues @msg (serialized with libconsent's codec). */
 void consentd_session_send (ConsentdSession *s, const ConsentMessage *msg);
 
-/** consentd_session_send_gate: a `gate` message for @d (with the followed participant, if any). */
+/** consentd_session_send_gate: a `gate` for @d, naming the followed participant. */
 void consentd_session_send_gate (ConsentdSession *s, const ConsentGateDecision *d);
 
 /** consentd_session_send_state: a `state` message from the meeting's current state. */
