@@ -50,8 +50,8 @@ ledger_fs_ensure_dir (const char *path, int mode, GError **error)
   return TRUE;
 }
 
-static gboolean
-write_all (int fd, const char *data, gsize len)
+gboolean
+ledger_fs_write_all (int fd, const char *data, gsize len)
 {
   while (len > 0) {
     ssize_t n = write (fd, data, len);
@@ -74,7 +74,7 @@ ledger_fs_write_atomic (const char *dir, const char *name, const void *data, gsi
   int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, (mode_t) mode);
   if (fd < 0)
     return ledger_fs_errno (error, errno, "cannot create", tmp);
-  if (!write_all (fd, data, len) || fsync (fd) != 0) {
+  if (!ledger_fs_write_all (fd, data, len) || fsync (fd) != 0) {
     int err = errno;
     close (fd);
     unlink (tmp);
@@ -131,7 +131,7 @@ ledger_fs_shred (const char *dir, const char *name, GError **error)
   struct stat st;
   if (fstat (fd, &st) == 0 && st.st_size > 0) {
     g_autofree char *zeros = g_malloc0 ((gsize) st.st_size);
-    if (!write_all (fd, zeros, (gsize) st.st_size) || fdatasync (fd) != 0) {
+    if (!ledger_fs_write_all (fd, zeros, (gsize) st.st_size) || fdatasync (fd) != 0) {
       int err = errno;
       close (fd);
       return ledger_fs_errno (error, err, "cannot overwrite", path);

@@ -7,6 +7,10 @@
 
 G_BEGIN_DECLS
 
+/* ledger_fs_write_all: writes all of @data, retrying short writes and EINTR;
+ * FALSE with errno set on failure. */
+gboolean ledger_fs_write_all (int fd, const char *data, gsize len);
+
 gboolean ledger_fs_fsync_dir (const char *dir, GError **error);
 /* Creates @path (mode @mode) if missing, syncing its parent. */
 gboolean ledger_fs_ensure_dir (const char *path, int mode, GError **error);

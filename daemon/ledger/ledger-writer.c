@@ -78,28 +78,13 @@ ledger_writer_save_epoch_key (const char *ledger_dir, guint64 epoch,
   return ok;
 }
 
-static gboolean
-write_all (int fd, const char *data, gsize len)
-{
-  while (len > 0) {
-    ssize_t n = write (fd, data, len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return FALSE;
-    data += n;
-    len -= (gsize) n;
-  }
-  return TRUE;
-}
-
 /* Makes the batch durable: one write, one fdatasync. Never retried. */
 static gboolean
 flush_batch (LedgerWriter *w, GError **error)
 {
   if (w->batch->len == 0)
     return TRUE;
-  if (!write_all (w->seg_fd, w->batch->str, w->batch->len) || fdatasync (w->seg_fd) != 0)
+  if (!ledger_fs_write_all (w->seg_fd, w->batch->str, w->batch->len) || fdatasync (w->seg_fd) != 0)
     return ledger_fs_errno (error, errno, "cannot write and sync ledger segment", w->seg_name);
   w->seg_bytes += w->batch->len;
   g_string_truncate (w->batch, 0);
