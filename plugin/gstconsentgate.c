@@ -69,6 +69,7 @@
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
 
+#include "consent-client.h"
 #include "consent-gate-event.h"
 #include "consent-source.h"
 #include "consent-storage.h"
@@ -606,28 +607,36 @@ on_decision_changed (ConsentSource *source, const char *participant,
     gate_apply_decision (self, decision);
 }
 
-/* The one place where the gate gets its ConsentSource. A consentd client
- * source for `server` will be created here too. */
+/* The one place where the gate gets its ConsentSource: the shared consentd
+ * client for `server` (NULL and @error set if it cannot be set up, e.g. the
+ * token file is unreadable), else the in-process source, else none. */
 static ConsentSource *
-gate_create_source (GstConsentGate *self)
+gate_create_source (GstConsentGate *self, GError **error)
 {
   ConsentSource *source = NULL;
+  g_autofree char *server = NULL, *meeting = NULL, *token_file = NULL, *ca_file = NULL;
 
   GST_OBJECT_LOCK (self);
-  if (self->server && *self->server)
-    GST_WARNING_OBJECT (self, "no consentd client in this build: staying closed");
-  else if (self->source_object)
+  if (self->server && *self->server) {
+    server = g_strdup (self->server);
+    meeting = g_strdup (self->meeting_id);
+    token_file = g_strdup (self->token_file);
+    ca_file = g_strdup (self->ca_file);
+  } else if (self->source_object)
     source = g_object_ref (self->source_object);
   else if (self->meeting)
     source = consent_source_new_for_meeting (self->meeting);
   GST_OBJECT_UNLOCK (self);
+  if (server) /* not under the object lock: it reads the token file */
+    source = consent_client_source_get (server, meeting, token_file, ca_file, error);
   return source;
 }
 
-static void
+static gboolean
 gate_attach_source (GstConsentGate *self)
 {
-  ConsentSource *source = gate_create_source (self);
+  g_autoptr (GError) error = NULL;
+  ConsentSource *source = gate_create_source (self, &error);
   g_autofree char *participant = NULL;
   ConsentGateDecision *d;
 
@@ -635,9 +644,13 @@ gate_attach_source (GstConsentGate *self)
   participant = g_strdup (self->participant);
   GST_OBJECT_UNLOCK (self);
 
+  if (error) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", error->message), (NULL));
+    return FALSE;
+  }
   if (!source) {
     GST_INFO_OBJECT (self, "no consent source: the gate stays closed");
-    return;
+    return TRUE;
   }
   g_mutex_lock (&self->lock);
   self->source = source;
@@ -648,6 +661,7 @@ gate_attach_source (GstConsentGate *self)
   d = consent_source_get_decision (source, participant);
   gate_apply_decision (self, d);
   consent_gate_decision_unref (d);
+  return TRUE;
 }
 
 static void
@@ -1328,7 +1342,8 @@ gst_consent_gate_change_state (GstElement *element, GstStateChange transition)
   switch (transition) {
   case GST_STATE_CHANGE_READY_TO_PAUSED:
     gate_reset (self);
-    gate_attach_source (self);
+    if (!gate_attach_source (self))
+      return GST_STATE_CHANGE_FAILURE;
     break;
   case GST_STATE_CHANGE_PAUSED_TO_READY:
     gate_stop (self);

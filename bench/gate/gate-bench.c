@@ -36,7 +36,7 @@
 typedef enum { GATE_NONE, GATE_OPEN, GATE_CLOSED } GateMode;
 
 typedef struct {
-  const char *name; /* row label */
+  const char *name;    /* row label */
   const char *element; /* the X of the pipeline, with its properties */
   GateMode gate;
   const char *peer; /* the case this one is compared with, or NULL */
@@ -65,12 +65,13 @@ bench_meeting_new (gboolean open)
   policy->allow_foreign_sinks = TRUE; /* fakesink is not a consentsink */
   meeting = consent_meeting_new ("bench", policy, CONSENT_RECORDER (recorder));
   consent_policy_unref (policy);
-  if (!consent_meeting_join (meeting, "alice", "Alice", "participant", &bench_method, &error) ||
+  if (!consent_meeting_join (meeting, "alice", "Alice", "participant", &bench_method,
+                             &error) ||
       !consent_meeting_request_recording (meeting, "organiser", &error))
     g_error ("meeting setup: %s", error->message);
   if (open && !consent_meeting_answer (meeting, "alice", TRUE,
-                                       consent_meeting_get_notice (meeting)->version, NULL,
-                                       &bench_method, &error))
+                                       consent_meeting_get_notice (meeting)->version,
+                                       NULL, &bench_method, &error))
     g_error ("accept: %s", error->message);
   return meeting;
 }
@@ -83,8 +84,11 @@ bench_launch_line (const BenchCase *c, guint streams, guint64 buffers)
   if (c->gate != GATE_NONE)
     g_string_append (s, "consentgate name=g ");
   for (guint i = 0; i < streams; i++) {
-    g_string_append_printf (s, "fakesrc name=src%u is-live=true format=time num-buffers=%" G_GUINT64_FORMAT
-                            " ! ", i, buffers);
+    g_string_append_printf (
+        s,
+        "fakesrc name=src%u is-live=true format=time num-buffers=%" G_GUINT64_FORMAT
+        " ! ",
+        i, buffers);
     if (c->gate != GATE_NONE)
       g_string_append_printf (s, "g.sink_%u g.src_%u ! ", i, i);
     else
@@ -193,13 +197,13 @@ bench_run_once (const BenchCase *c, guint streams, guint64 buffers)
   gst_element_set_state (pipeline, GST_STATE_NULL);
   g_mutex_clear (&eos.lock);
   g_cond_clear (&eos.cond);
-  return (double) (t1 - t0) * 1000.0 / (double) (buffers * streams);
+  return (double)(t1 - t0) * 1000.0 / (double)(buffers * streams);
 }
 
 static int
 cmp_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -215,7 +219,7 @@ bench_case_index (const char *name)
 {
   for (guint i = 0; i < N_CASES; i++)
     if (g_strcmp0 (bench_cases[i].name, name) == 0)
-      return (int) i;
+      return (int)i;
   return -1;
 }
 
@@ -230,7 +234,8 @@ main (int argc, char **argv)
       {"streams", 0, 0, G_OPTION_ARG_INT64, &streams, "Streams through one gate", "S"},
       {"only", 0, 0, G_OPTION_ARG_STRING, &only, "Run one case (for callgrind)", "CASE"},
       {NULL}};
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("- consentgate vs valve and identity");
+  g_autoptr (GOptionContext) ctx =
+      g_option_context_new ("- consentgate vs valve and identity");
   g_autoptr (GError) error = NULL;
   double results[N_CASES][BENCH_MAX_REPS];
   double med[N_CASES];
@@ -241,8 +246,8 @@ main (int argc, char **argv)
     fprintf (stderr, "gate-bench: %s\n", error->message);
     return 2;
   }
-  if (buffers < 1 || buffers > 100000000 || reps < 1 || reps > BENCH_MAX_REPS || streams < 1 ||
-      streams > BENCH_MAX_STREAMS) {
+  if (buffers < 1 || buffers > 100000000 || reps < 1 || reps > BENCH_MAX_REPS ||
+      streams < 1 || streams > BENCH_MAX_STREAMS) {
     fprintf (stderr, "gate-bench: --buffers 1..1e8, --reps 1..%d, --streams 1..%d\n",
              BENCH_MAX_REPS, BENCH_MAX_STREAMS);
     return 2;
@@ -255,22 +260,23 @@ main (int argc, char **argv)
 
   for (gint64 r = 0; r < reps; r++)
     for (guint i = 0; i < N_CASES; i++)
-      if (only == NULL || i == (guint) bench_case_index (only))
-        results[i][r] = bench_run_once (&bench_cases[i], (guint) streams, (guint64) buffers);
+      if (only == NULL || i == (guint)bench_case_index (only))
+        results[i][r] =
+            bench_run_once (&bench_cases[i], (guint)streams, (guint64)buffers);
 
   for (guint i = 0; i < N_CASES; i++) {
     const BenchCase *c = &bench_cases[i];
     int p;
-    if (only != NULL && i != (guint) bench_case_index (only))
+    if (only != NULL && i != (guint)bench_case_index (only))
       continue;
-    med[i] = median (results[i], (guint) reps);
+    med[i] = median (results[i], (guint)reps);
     p = c->peer ? bench_case_index (c->peer) : -1;
     if (p >= 0 && only == NULL)
-      printf ("gate\t%s, %" G_GINT64_FORMAT " stream%s\t%.1f\tns/buffer\t%s\t%.3f\n", c->name,
-              streams, streams > 1 ? "s" : "", med[i], c->peer, med[i] / med[p]);
+      printf ("gate\t%s, %" G_GINT64_FORMAT " stream%s\t%.1f\tns/buffer\t%s\t%.3f\n",
+              c->name, streams, streams > 1 ? "s" : "", med[i], c->peer, med[i] / med[p]);
     else
-      printf ("gate\t%s, %" G_GINT64_FORMAT " stream%s\t%.1f\tns/buffer\t-\t-\n", c->name, streams,
-              streams > 1 ? "s" : "", med[i]);
+      printf ("gate\t%s, %" G_GINT64_FORMAT " stream%s\t%.1f\tns/buffer\t-\t-\n", c->name,
+              streams, streams > 1 ? "s" : "", med[i]);
   }
   return 0;
 }

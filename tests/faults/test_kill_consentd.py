@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import faults_util as u  # noqa: E402
 
 ITERATIONS = int(os.environ.get("FAULTS_KILL_ITERATIONS", "200"))
+KILLS_PER_STATE = 50
 PEOPLE = ("p0", "p1", "p2")
 CONFIG = "[limits]\nhello-timeout-s=30\n"
 
@@ -33,22 +34,32 @@ CONFIG = "[limits]\nhello-timeout-s=30\n"
 class KillConsentd(unittest.TestCase):
     def test_kill_loop(self):
         rng = random.Random(int.from_bytes(os.urandom(4), "little"))
+        done = 0
+        while done < ITERATIONS:
+            n = min(KILLS_PER_STATE, ITERATIONS - done)
+            self.kill_loop(rng, n)
+            done += n
+        print("%d kills in all" % done)
+
+    def kill_loop(self, rng, iterations):
+        # A fresh state directory every KILLS_PER_STATE kills: each start
+        # scans the whole chain, and a long one would only make the loop slow.
         with tempfile.TemporaryDirectory(prefix="consent-faults-kill-") as tmp:
             d = u.Daemon(state_dir=os.path.join(tmp, "state"), config=CONFIG)
-            pending = []  # (meeting, acked {participant: record}, opens) of killed runs
+            pending = []  # (meeting, acked {participant: record}, opens) of the killed run
             try:
-                for i in range(ITERATIONS):
+                for i in range(iterations):
                     d.start()
                     self.check_after_restart(d, pending)
                     pending = [u.run(self.flow_then_kill(d, "k%d" % i, rng.uniform(0, 0.03)))]
                 d.start()
                 self.check_after_restart(d, pending)
-                u.run(self.recorder_sees_truth(d, "k%d" % (ITERATIONS - 1)))
+                u.run(self.recorder_sees_truth(d, "k%d" % (iterations - 1)))
                 self.assertEqual(d.stop(), 0)
                 rc, out = u.audit_verify(d.state_dir)
                 self.assertEqual(rc, 0, out)
                 print("%d kills; ledger of %d records verifies" %
-                      (ITERATIONS, len(u.ledger_records(d.state_dir))))
+                      (iterations, len(u.ledger_records(d.state_dir))))
             finally:
                 d.cleanup()
 

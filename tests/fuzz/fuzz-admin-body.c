@@ -28,8 +28,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   if (size < 1)
     return 0;
-  kind = (ConsentdAdminBodyKind) (data[0] % 4);
-  body = consentd_admin_body_parse (kind, (const char *) data + 1, size - 1, FUZZ_MAX_BODY,
+  kind = (ConsentdAdminBodyKind)(data[0] % 4);
+  body = consentd_admin_body_parse (kind, (const char *)data + 1, size - 1, FUZZ_MAX_BODY,
                                     &error);
   if (body == NULL) {
     if (error == NULL || error->message == NULL || error->message[0] == '\0')

@@ -15,7 +15,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autoptr (ConsentdConfig) pristine = consentd_config_new_default ();
   g_autoptr (GError) error = NULL;
 
-  if (!consentd_config_parse (config, (const char *) data, size, "fuzz.conf", &error)) {
+  if (!consentd_config_parse (config, (const char *)data, size, "fuzz.conf", &error)) {
     if (error == NULL || !g_str_has_prefix (error->message, "fuzz.conf:"))
       g_error ("refusal without location: %s", error != NULL ? error->message : "(none)");
     /* "On error nothing is applied": spot-check the limits. */

@@ -16,7 +16,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   LedgerLine line;
 
   memset (&line, 0, sizeof line);
-  if (!ledger_line_check (checker, (const char *) data, size, &line, &error)) {
+  if (!ledger_line_check (checker, (const char *)data, size, &line, &error)) {
     if (error == NULL)
       g_error ("refusal without a reason");
     return 0;

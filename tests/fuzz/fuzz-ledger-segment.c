@@ -74,7 +74,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   if (size > 256 * 1024)
     return 0;
-  if (!g_file_set_contents (seg, (const char *) data, size, &error))
+  if (!g_file_set_contents (seg, (const char *)data, size, &error))
     g_error ("%s", error->message);
   read_all (dir);
   if (consent_ledger_verify (&options, &result, &error)) {
