@@ -8,7 +8,8 @@
  * only through the locked fields and lws_cancel_service().
  *
  * Locking contract:
- *  - registry_lock protects the process-wide (server, meeting) table;
+ *  - registry_lock protects the process-wide (server, meeting, participant)
+ *    table;
  *  - self->lock protects every field marked [lock];
  *  - fields marked [thread] are touched only on the client thread (or before
  *    it starts / after it is joined);
@@ -44,6 +45,7 @@ struct _ConsentClientSource {
   char *key;
   char *server;
   char *meeting;
+  char *participant; /* the one participant followed, or NULL: meeting-wide */
   char *host;
   char *path;
   int port;
@@ -105,7 +107,7 @@ client_decision_new(ConsentClientSource *self, gboolean open, guint64 epoch,
                     const char *reason, char **authorized_by)
 {
   ConsentGateDecision *d =
-      consent_gate_decision_new_closed(self->meeting, NULL, epoch, reason);
+      consent_gate_decision_new_closed(self->meeting, self->participant, epoch, reason);
 
   /* Freshly made and not yet shared, so filling it in keeps it immutable
    * for everyone else. */
@@ -144,12 +146,13 @@ client_set_decision(ConsentClientSource *self, ConsentGateDecision *d)
   stopping = self->stopping;
   g_mutex_unlock(&self->lock);
 
-  GST_INFO("meeting %s: gate %s (%s, epoch %" G_GUINT64_FORMAT ")%s", self->meeting,
-           d->open ? "open" : "closed", d->reason, d->epoch,
-           changed ? "" : " (no change)");
+  GST_INFO("meeting %s%s%s: gate %s (%s, epoch %" G_GUINT64_FORMAT ")%s", self->meeting,
+           self->participant ? ", participant " : "",
+           self->participant ? self->participant : "", d->open ? "open" : "closed",
+           d->reason, d->epoch, changed ? "" : " (no change)");
   /* A stopping client has no listeners left that could act on it. */
   if (changed && !stopping)
-    consent_source_emit_decision(CONSENT_SOURCE(self), NULL, d);
+    consent_source_emit_decision(CONSENT_SOURCE(self), self->participant, d);
   consent_gate_decision_unref(d);
 }
 
@@ -299,6 +302,22 @@ client_handle_gate(ConsentClientSource *self, const ConsentMessage *msg)
       self, client_decision_new(self, msg->gate_open, epoch, reason, msg->authorized_by));
 }
 
+/* A gate or lease counts only if it is about what this connection follows:
+ * the meeting-wide decision (no "participant") or its one participant. Any
+ * other is ignored, so it can neither open nor extend anything (fail closed). */
+static gboolean
+client_message_is_ours(ConsentClientSource *self, const ConsentMessage *msg)
+{
+  if (g_strcmp0(msg->participant, self->participant) == 0)
+    return TRUE;
+  GST_WARNING("meeting %s: ignoring a '%s' message for %s %s (following %s)",
+              self->meeting, consent_message_type_name(msg->type),
+              msg->participant ? "participant" : "the",
+              msg->participant ? msg->participant : "meeting",
+              self->participant ? self->participant : "the meeting");
+  return FALSE;
+}
+
 static void
 client_handle_message(ConsentClientSource *self, const char *data, gsize len)
 {
@@ -311,6 +330,9 @@ client_handle_message(ConsentClientSource *self, const char *data, gsize len)
                 self->server, error->message);
     return;
   }
+  if ((msg->type == CONSENT_MSG_GATE || msg->type == CONSENT_MSG_LEASE) &&
+      !client_message_is_ours(self, msg))
+    return;
   switch (msg->type) {
   case CONSENT_MSG_GATE:
     client_handle_gate(self, msg);
@@ -375,6 +397,8 @@ client_send_hello(ConsentClientSource *self, struct lws *wsi)
   int ret;
 
   hello->token = g_strdup(self->token);
+  /* Ask consentd for this participant's decisions instead of the meeting's. */
+  hello->participant = g_strdup(self->participant);
   json = consent_message_to_json(hello);
   explicit_bzero(hello->token, strlen(hello->token));
   if (!json)
@@ -633,7 +657,8 @@ client_create_context(ConsentClientSource *self, GError **error)
 
 static ConsentClientSource *
 client_new(const char *key, const char *server, const char *meeting,
-           const char *token_file, const char *ca_file, GError **error)
+           const char *participant, const char *token_file, const char *ca_file,
+           GError **error)
 {
   g_autoptr(ConsentClientSource) self = NULL;
 
@@ -643,10 +668,17 @@ client_new(const char *key, const char *server, const char *meeting,
                 meeting ? meeting : "");
     return NULL;
   }
+  if (participant && !consent_id_is_valid(participant)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "participant id '%s' is not valid (1-64 of A-Z a-z 0-9 . _ -)",
+                participant);
+    return NULL;
+  }
   self = g_object_new(CONSENT_TYPE_CLIENT_SOURCE, NULL);
   self->server = g_strdup(server);
   self->meeting = g_strdup(meeting);
-  self->decision = consent_gate_decision_new_closed(meeting, NULL, 0, "initial");
+  self->participant = g_strdup(participant);
+  self->decision = consent_gate_decision_new_closed(meeting, participant, 0, "initial");
   if (!client_parse_server(self, server, error))
     return NULL;
   if (ca_file && *ca_file) {
@@ -670,6 +702,15 @@ ConsentSource *
 consent_client_source_get(const char *server, const char *meeting, const char *token_file,
                           const char *ca_file, GError **error)
 {
+  return consent_client_source_get_for_participant(server, meeting, NULL, token_file,
+                                                   ca_file, error);
+}
+
+ConsentSource *
+consent_client_source_get_for_participant(const char *server, const char *meeting,
+                                          const char *participant, const char *token_file,
+                                          const char *ca_file, GError **error)
+{
   g_autofree char *key = NULL;
   g_autoptr(ConsentClientSource) stale = NULL;
   ConsentClientSource *self;
@@ -678,7 +719,10 @@ consent_client_source_get(const char *server, const char *meeting, const char *t
   g_return_val_if_fail(server != NULL, NULL);
   g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-  key = g_strdup_printf("%s\n%s", server, meeting ? meeting : "");
+  /* Ids cannot hold a newline, and "\n-" cannot be a participant: the keys
+   * of a meeting-wide and a participant connection never collide. */
+  key = g_strdup_printf("%s\n%s\n%s%s", server, meeting ? meeting : "",
+                        participant ? "+" : "-", participant ? participant : "");
   g_mutex_lock(&registry_lock);
   if (!registry)
     registry =
@@ -691,7 +735,7 @@ consent_client_source_get(const char *server, const char *meeting, const char *t
     stale = g_steal_pointer(&self);
   }
   if (!self) {
-    self = client_new(key, server, meeting, token_file, ca_file, error);
+    self = client_new(key, server, meeting, participant, token_file, ca_file, error);
     if (self) {
       entry = g_new0(RegistryEntry, 1);
       g_weak_ref_init(&entry->ref, self);
@@ -724,8 +768,9 @@ client_get_decision(ConsentSource *source, const char *participant)
   ConsentGateDecision *d;
   gboolean expired;
 
-  if (participant) {
-    /* The recorder protocol carries the meeting-wide decision only. */
+  if (g_strcmp0(participant, self->participant) != 0) {
+    /* A connection carries the decision of what it follows only: any other
+     * participant (or the meeting, from a participant connection) is closed. */
     return consent_gate_decision_new_closed(self->meeting, participant, 0, "no-source");
   }
   g_mutex_lock(&self->lock);
@@ -879,6 +924,7 @@ consent_client_source_finalize(GObject *object)
   g_free(self->key);
   g_free(self->server);
   g_free(self->meeting);
+  g_free(self->participant);
   g_free(self->host);
   g_free(self->path);
   g_free(self->ca_file);

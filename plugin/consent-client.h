@@ -8,8 +8,12 @@ G_BEGIN_DECLS
 /**
  * ConsentClientSource:
  * The #ConsentSource that follows consentd over the `consent.v1` websocket
- * as a recorder. One connection per process and (server, meeting): every
- * gate and sink of that meeting shares it.
+ * as a recorder. One connection per process and (server, meeting,
+ * participant-or-none): every gate and sink that follows the same decision
+ * shares it. A connection for a participant asks consentd (in its hello) for
+ * that participant's decisions (policy scope=participant) and heeds only
+ * gate/lease messages naming that participant; a meeting-wide one heeds only
+ * those naming none. Anything else is ignored (fail closed).
  *
  * Fail closed (promise 1): the decision starts closed ("initial"); it opens
  * only on a `gate` open from the daemon received on the current connection.
@@ -54,6 +58,25 @@ G_DECLARE_FINAL_TYPE(ConsentClientSource, consent_client_source, CONSENT, CLIENT
 ConsentSource *consent_client_source_get(const char *server, const char *meeting,
                                          const char *token_file, const char *ca_file,
                                          GError **error);
+
+/**
+ * consent_client_source_get_for_participant:
+ * @participant: (nullable): the participant whose own decision to follow;
+ *   NULL follows the meeting-wide decision (as consent_client_source_get())
+ *
+ * Like consent_client_source_get(), for the connection that follows
+ * @participant. Its consent_source_get_decision() answers for @participant
+ * only; asked about anyone else (or NULL) it answers closed ("no-source").
+ *
+ * Returns: (transfer full): the source, or NULL with @error set (also for an
+ * invalid participant id).
+ */
+ConsentSource *consent_client_source_get_for_participant(const char *server,
+                                                         const char *meeting,
+                                                         const char *participant,
+                                                         const char *token_file,
+                                                         const char *ca_file,
+                                                         GError **error);
 
 /** consent_client_source_is_connected: TRUE once a `gate` arrived on a live connection.
  */

@@ -93,6 +93,15 @@ GST_DEBUG_CATEGORY_STATIC (consent_gate_debug);
  *    secondary stream waiting for the main video stream to find the opening
  *    keyframe); every state change, flush, EOS and stop bumps self->cookie and
  *    broadcasts, so waits always end.
+ *  - Fast path: a buffer whose verdict cannot have changed since its stream
+ *    last took the lock (same self->fast_gen, inside the cached range) is
+ *    pushed or dropped without the lock. gate_changed(), a thread starting to
+ *    wait and a timeline change bump fast_gen, so any decision sends every
+ *    stream back to the locked path. Such a buffer is ordered before the
+ *    decision, as if it had taken the lock just before it. The lock-free pass
+ *    publishes position and out_end with atomic stores; readers on other
+ *    threads load them atomically, and gate_output_end() waits out a pass in
+ *    flight (fast_busy) so a cut never overlaps a passed frame.
  */
 
 typedef enum {
@@ -129,6 +138,14 @@ typedef struct {
   gboolean gap_sent;
   gboolean eos, flushing;
   GstClockTimeDiff offset; /* the output offset currently applied (−shift) */
+  /* Steady-state cache, streaming thread only (see stream_fast_path): while
+   * the gate's generation still equals fast_gen, a buffer starting at or
+   * after fast_lo gets the verdict fast_verdict without the lock. */
+  guint fast_gen;
+  gint fast_verdict;       /* FAST_NONE, FAST_PASS or FAST_DROP */
+  GstClockTime fast_lo;    /* first running time the verdict holds for */
+  GstClockTimeDiff fast_shift; /* FAST_PASS: the open interval's shift */
+  gint fast_busy; /* atomic: a lock-free pass is publishing out_end */
 } GateStream;
 
 struct _GstConsentGate {
@@ -159,6 +176,7 @@ struct _GstConsentGate {
 
   gint live;    /* atomic: any input live */
   gint is_open; /* atomic */
+  guint fast_gen; /* atomic: bumped (under lock) whenever a cached verdict may change */
 };
 
 enum {
@@ -246,10 +264,18 @@ gate_prune_intervals (GstConsentGate *self)
   }
 }
 
+/* Ends every stream's steady-state cache: the next buffer takes the lock. */
+static void
+gate_invalidate_fast (GstConsentGate *self)
+{
+  g_atomic_int_inc ((gint *)&self->fast_gen);
+}
+
 static void
 gate_changed (GstConsentGate *self)
 {
   self->cookie++;
+  gate_invalidate_fast (self);
   g_cond_broadcast (&self->cond);
 }
 
@@ -335,7 +361,9 @@ gate_output_end (GstConsentGate *self)
 
   for (guint i = 0; i < self->streams->len; i++) {
     GateStream *s = g_ptr_array_index (self->streams, i);
-    end = MAX (end, s->out_end);
+    while (g_atomic_int_get (&s->fast_busy)) /* a lock-free pass is finishing */
+      g_thread_yield ();
+    end = MAX (end, __atomic_load_n (&s->out_end, __ATOMIC_ACQUIRE));
   }
   return end;
 }
@@ -440,8 +468,9 @@ gate_position_locked (GstConsentGate *self)
 
   for (guint i = 0; i < self->streams->len; i++) {
     GateStream *s = g_ptr_array_index (self->streams, i);
-    if (GST_CLOCK_TIME_IS_VALID (s->position))
-      pos = MAX (pos, s->position);
+    GstClockTime p = __atomic_load_n (&s->position, __ATOMIC_RELAXED);
+    if (GST_CLOCK_TIME_IS_VALID (p))
+      pos = MAX (pos, p);
   }
   return pos;
 }
@@ -615,11 +644,13 @@ gate_create_source (GstConsentGate *self, GError **error)
 {
   ConsentSource *source = NULL;
   g_autofree char *server = NULL, *meeting = NULL, *token_file = NULL, *ca_file = NULL;
+  g_autofree char *participant = NULL;
 
   GST_OBJECT_LOCK (self);
   if (self->server && *self->server) {
     server = g_strdup (self->server);
     meeting = g_strdup (self->meeting_id);
+    participant = g_strdup (self->participant);
     token_file = g_strdup (self->token_file);
     ca_file = g_strdup (self->ca_file);
   } else if (self->source_object)
@@ -628,7 +659,9 @@ gate_create_source (GstConsentGate *self, GError **error)
     source = consent_source_new_for_meeting (self->meeting);
   GST_OBJECT_UNLOCK (self);
   if (server) /* not under the object lock: it reads the token file */
-    source = consent_client_source_get (server, meeting, token_file, ca_file, error);
+    /* A participant gate gets the connection that follows that participant. */
+    source = consent_client_source_get_for_participant (server, meeting, participant,
+                                                        token_file, ca_file, error);
   return source;
 }
 
@@ -680,6 +713,9 @@ gate_detach_source (GstConsentGate *self)
 /* -------------------------------------------------------------- streaming */
 
 typedef enum { VERDICT_PASS, VERDICT_DROP, VERDICT_WAIT } Verdict;
+
+/* GateStream.fast_verdict */
+enum { FAST_NONE, FAST_PASS, FAST_DROP };
 
 /* What a streaming thread must do once it has released the lock. */
 typedef struct {
@@ -820,13 +856,15 @@ static gboolean
 stream_must_wait_for_main (GstConsentGate *self, GateStream *s, const BufferTimes *bt)
 {
   GateStream *main_video;
+  GstClockTime main_pos;
 
   if (!self->armed || bt->start < self->arm_rt)
     return FALSE;
   main_video = gate_main_video (self);
-  return main_video && main_video != s && !main_video->flushing &&
-         (!GST_CLOCK_TIME_IS_VALID (main_video->position) ||
-          main_video->position < bt->start);
+  if (!main_video || main_video == s || main_video->flushing)
+    return FALSE;
+  main_pos = __atomic_load_n (&main_video->position, __ATOMIC_RELAXED);
+  return !GST_CLOCK_TIME_IS_VALID (main_pos) || main_pos < bt->start;
 }
 
 static void
@@ -956,6 +994,108 @@ stream_push_events (GateStream *s, GateActions *a)
   return GST_FLOW_OK;
 }
 
+/* Under the lock, after judging a buffer: if its verdict holds for every later
+ * buffer of @s starting at or after some running time until the decision state
+ * changes (fast_gen moves on from @gen, read before judging), remember it for
+ * stream_fast_path(). Only verdicts without side effects qualify: passing
+ * inside the open-ended interval the stream is already in, or dropping while
+ * closed, not armed, live, with the (continuous timeline) GAP already sent. */
+static void
+stream_cache_verdict (GstConsentGate *self, GateStream *s, const GateActions *a,
+                      guint gen)
+{
+  GateInterval *last = gate_last_interval (self);
+  GstClockTime lo = 0;
+  gboolean continuous;
+
+  s->fast_verdict = FAST_NONE;
+  if (self->n_waiting || self->armed || s->eos || a->close_event || a->open_event ||
+      a->msg)
+    return;
+  /* earlier intervals this stream may still enter: stay past their ends */
+  for (GList *l = self->intervals.head; l; l = l->next) {
+    GateInterval *iv = l->data;
+    if (iv->id > s->done_id && iv->id != s->cur && GST_CLOCK_TIME_IS_VALID (iv->end))
+      lo = MAX (lo, iv->end + 1);
+  }
+  if (a->verdict == VERDICT_PASS && last && last->id == s->cur &&
+      !GST_CLOCK_TIME_IS_VALID (last->end)) {
+    s->fast_verdict = FAST_PASS;
+    s->fast_lo = MAX (lo, last->start);
+    s->fast_shift = last->shift;
+  } else if (a->verdict == VERDICT_DROP && !s->cur && s->gap_sent &&
+             !gate_is_open_ended (self) && g_atomic_int_get (&self->live)) {
+    GST_OBJECT_LOCK (self);
+    continuous = self->timeline == GST_CONSENT_GATE_TIMELINE_CONTINUOUS;
+    GST_OBJECT_UNLOCK (self);
+    if (!continuous)
+      return; /* wallclock: every dropped buffer becomes a GAP event */
+    s->fast_verdict = FAST_DROP;
+    s->fast_lo = lo;
+  }
+  s->fast_gen = gen;
+}
+
+/* Running time of @buf as buffer_times() computes it, where the cheap form of
+ * the conversion is exact (rate 1.0 is enforced; before the segment's start,
+ * inside its offset or past its stop the full conversion is used instead). */
+static inline gboolean
+stream_fast_times (const GateStream *s, GstBuffer *buf, GstClockTime *start,
+                   GstClockTime *end)
+{
+  const GstSegment *seg = &s->segment;
+  GstClockTime ts =
+      GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : GST_BUFFER_DTS (buf);
+
+  if (!GST_CLOCK_TIME_IS_VALID (ts)) { /* untimed: "where we are" */
+    *start = GST_CLOCK_TIME_IS_VALID (s->position) ? s->position : 0;
+  } else {
+    if (ts < seg->start || ts - seg->start < seg->offset ||
+        (GST_CLOCK_TIME_IS_VALID (seg->stop) && ts > seg->stop))
+      return FALSE;
+    *start = ts - seg->start - seg->offset + seg->base;
+  }
+  *end = GST_BUFFER_DURATION_IS_VALID (buf) ? *start + GST_BUFFER_DURATION (buf)
+                                            : GST_CLOCK_TIME_NONE;
+  return TRUE;
+}
+
+/* Lock-free path for a buffer in the steady state cached by
+ * stream_cache_verdict(): does what the locked path would (position,
+ * last_end, out_end, then push or drop). FALSE: take the locked path. */
+static gboolean
+stream_fast_path (GstConsentGate *self, GateStream *s, GstBuffer *buf, GstFlowReturn *ret)
+{
+  GstClockTime start, end, out;
+  gboolean pass = s->fast_verdict == FAST_PASS;
+
+  if (s->fast_verdict == FAST_NONE || !stream_fast_times (s, buf, &start, &end) ||
+      start < s->fast_lo)
+    return FALSE;
+  if (pass) /* before checking the generation: see gate_output_end() */
+    g_atomic_int_set (&s->fast_busy, TRUE);
+  if ((guint)g_atomic_int_get ((gint *)&self->fast_gen) != s->fast_gen) {
+    g_atomic_int_set (&s->fast_busy, FALSE);
+    s->fast_verdict = FAST_NONE;
+    return FALSE;
+  }
+  s->last_end = GST_CLOCK_TIME_IS_VALID (end) ? end : start;
+  if (!GST_CLOCK_TIME_IS_VALID (s->position) || start > s->position)
+    __atomic_store_n (&s->position, start, __ATOMIC_RELAXED);
+  if (!pass) {
+    GST_LOG_OBJECT (s->sinkpad, "dropping (closed)");
+    gst_buffer_unref (buf);
+    *ret = GST_FLOW_OK;
+    return TRUE;
+  }
+  out = s->last_end;
+  if ((GstClockTimeDiff)out > s->fast_shift && out - s->fast_shift > s->out_end)
+    __atomic_store_n (&s->out_end, out - s->fast_shift, __ATOMIC_RELEASE);
+  g_atomic_int_set (&s->fast_busy, FALSE);
+  *ret = gst_pad_push (s->srcpad, buf);
+  return TRUE;
+}
+
 /* Slow path: judge, push what the judgement asks for, and wait if told to. */
 static GstFlowReturn
 stream_handle_buffer (GstConsentGate *self, GateStream *s, GstBuffer *buf)
@@ -965,8 +1105,11 @@ stream_handle_buffer (GstConsentGate *self, GateStream *s, GstBuffer *buf)
 
   buffer_times (s, buf, &bt);
   for (;;) {
+    guint gen;
+
     memset (&a, 0, sizeof a);
     g_mutex_lock (&self->lock);
+    gen = g_atomic_int_get ((gint *)&self->fast_gen); /* before judging: see cache */
     if (s->flushing || self->stopping) {
       g_mutex_unlock (&self->lock);
       gst_buffer_unref (buf);
@@ -979,6 +1122,7 @@ stream_handle_buffer (GstConsentGate *self, GateStream *s, GstBuffer *buf)
         gate_changed (self);
     }
     stream_judge (self, s, &bt, buf, &a);
+    stream_cache_verdict (self, s, &a, gen);
     a.cookie = self->cookie;
     g_mutex_unlock (&self->lock);
 
@@ -988,6 +1132,7 @@ stream_handle_buffer (GstConsentGate *self, GateStream *s, GstBuffer *buf)
       break;
     g_mutex_lock (&self->lock);
     self->n_waiting++;
+    gate_invalidate_fast (self); /* others must take the lock to wake us */
     while (self->cookie == a.cookie && !s->flushing && !self->stopping)
       g_cond_wait (&self->cond, &self->lock);
     self->n_waiting--;
@@ -1013,9 +1158,12 @@ gst_consent_gate_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
 {
   GstConsentGate *self = GST_CONSENT_GATE (parent);
   GateStream *s = gst_pad_get_element_private (pad);
+  GstFlowReturn ret;
 
   if (G_UNLIKELY (g_atomic_int_get (&s->live) < 0))
     stream_query_live (self, s, TRUE);
+  if (G_LIKELY (stream_fast_path (self, s, buf, &ret)))
+    return ret;
   return stream_handle_buffer (self, s, buf);
 }
 
@@ -1401,6 +1549,7 @@ gst_consent_gate_set_property (GObject *object, guint prop_id, const GValue *val
     break;
   case PROP_TIMELINE:
     self->timeline = g_value_get_enum (value);
+    gate_invalidate_fast (self); /* cached drops depend on it */
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1494,7 +1643,9 @@ gst_consent_gate_install_properties (GObjectClass *oclass)
   props[PROP_SERVER] = g_param_spec_string (
       "server", "Server",
       "ws:// or wss:// URL of consentd. Takes precedence over meeting-object. "
-      "Without a consentd client the gate stays closed (reason \"no-source\")",
+      "Needs meeting and token-file: without a usable token file READY→PAUSED fails "
+      "with an error; while consentd is unreachable the gate stays closed "
+      "(reason \"disconnected\")",
       NULL, READY_STRING_FLAGS);
   props[PROP_MEETING] =
       g_param_spec_string ("meeting", "Meeting", "Meeting id at the consentd server",

@@ -251,7 +251,7 @@ test_open_and_close(Fixture *f, gconstpointer data)
   expect_decision(f, FALSE, 4, "withdrawn");
   assert_current(f, FALSE);
 
-  /* A per-participant decision is not carried by the recorder protocol. */
+  /* A meeting-wide connection does not answer for a single participant. */
   g_clear_pointer(&d, consent_gate_decision_unref);
   d = consent_source_get_decision(f->source, "alice");
   g_assert_false(d->open);
@@ -429,6 +429,95 @@ test_shared_connection(Fixture *f, gconstpointer data)
 }
 
 static void
+on_alice_decision(ConsentSource *source, const char *participant, ConsentGateDecision *d,
+                  gpointer user_data)
+{
+  g_assert_cmpstr(participant, ==, "alice");
+  g_async_queue_push(user_data, consent_gate_decision_ref(d));
+}
+
+/* A connection for one participant names them in its hello, heeds only the
+ * gate/lease messages about them, and answers for them only. */
+static void
+test_participant_follow(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConsentSource) same = NULL;
+  g_autoptr(ConsentSource) meeting_wide = NULL;
+  g_autoptr(ConsentGateDecision) d = NULL;
+  g_autofree char *recv = NULL;
+  json_object *hello, *v = NULL;
+
+  f->source = consent_client_source_get_for_participant(f->url, "m1", "alice",
+                                                        f->token_file, NULL, &error);
+  g_assert_no_error(error);
+  g_signal_connect(f->source, "decision-changed", G_CALLBACK(on_alice_decision),
+                   f->decisions);
+  g_free(expect_line(f, "CONNECT "));
+  recv = expect_line(f, "RECV ");
+  hello = json_tokener_parse(recv + 5);
+  g_assert_nonnull(hello);
+  g_assert_true(json_object_object_get_ex(hello, "participant", &v));
+  g_assert_cmpstr(json_object_get_string(v), ==, "alice");
+  json_object_put(hello);
+
+  /* Someone else's decision and the meeting-wide one are ignored... */
+  server_command(f, "send {\"type\":\"gate\",\"state\":\"open\",\"epoch\":7,"
+                    "\"reason\":\"participant-accepted\",\"authorized-by\":[\"r9\"],"
+                    "\"lease-ms\":60000,\"participant\":\"bob\"}");
+  send_gate(f, TRUE, 8, "all-accepted", 60000);
+  /* ...so the first decision seen is alice's own. */
+  server_command(f, "send {\"type\":\"gate\",\"state\":\"open\",\"epoch\":5,"
+                    "\"reason\":\"participant-accepted\",\"authorized-by\":[\"r1\"],"
+                    "\"lease-ms\":60000,\"participant\":\"alice\"}");
+  d = next_decision(f);
+  g_assert_true(d->open);
+  g_assert_cmpuint(d->epoch, ==, 5);
+  g_assert_cmpstr(d->participant, ==, "alice");
+  g_assert_cmpstrv(d->authorized_by, ((const char *const[]){"r1", NULL}));
+  g_clear_pointer(&d, consent_gate_decision_unref);
+
+  d = consent_source_get_decision(f->source, "alice");
+  g_assert_true(d->open);
+  g_clear_pointer(&d, consent_gate_decision_unref);
+  /* It answers for alice only: anyone else, or the meeting, is closed. */
+  d = consent_source_get_decision(f->source, NULL);
+  g_assert_false(d->open);
+  g_assert_cmpstr(d->reason, ==, "no-source");
+  g_clear_pointer(&d, consent_gate_decision_unref);
+  d = consent_source_get_decision(f->source, "bob");
+  g_assert_false(d->open);
+  g_clear_pointer(&d, consent_gate_decision_unref);
+
+  /* A closing for someone else does not close alice's gate either. */
+  server_command(f, "send {\"type\":\"gate\",\"state\":\"closed\",\"epoch\":9,"
+                    "\"reason\":\"withdrawn\",\"authorized-by\":[],"
+                    "\"lease-ms\":60000,\"participant\":\"bob\"}");
+  server_command(f, "send {\"type\":\"gate\",\"state\":\"closed\",\"epoch\":6,"
+                    "\"reason\":\"withdrawn\",\"authorized-by\":[],"
+                    "\"lease-ms\":60000,\"participant\":\"alice\"}");
+  d = next_decision(f);
+  g_assert_false(d->open);
+  g_assert_cmpuint(d->epoch, ==, 6);
+  g_assert_cmpstr(d->reason, ==, "withdrawn");
+  g_clear_pointer(&d, consent_gate_decision_unref);
+
+  /* One connection per (server, meeting, participant). */
+  same = consent_client_source_get_for_participant(f->url, "m1", "alice", f->token_file,
+                                                   NULL, &error);
+  g_assert_no_error(error);
+  g_assert_true(same == f->source);
+  meeting_wide = consent_client_source_get(f->url, "m1", f->token_file, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_true(meeting_wide != f->source);
+  g_clear_object(&meeting_wide);
+
+  g_assert_null(consent_client_source_get_for_participant(f->url, "m1", "../bob",
+                                                          f->token_file, NULL, &error));
+  g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+}
+
+static void
 test_bad_arguments(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -571,6 +660,7 @@ main(int argc, char **argv)
   ADD("bad-input-changes-nothing", test_bad_input_changes_nothing, NULL);
   ADD("segment-report", test_segment_report, NULL);
   ADD("shared-connection", test_shared_connection, NULL);
+  ADD("participant-follow", test_participant_follow, NULL);
   ADD("bad-arguments", test_bad_arguments, NULL);
   ADD("tls-verified", test_tls_verified, "tls");
   ADD("tls-unknown-ca", test_tls_unknown_ca, "tls");

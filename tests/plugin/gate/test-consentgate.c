@@ -3,6 +3,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/check/gsttestclock.h>
+#include <glib/gstdio.h>
 #include <gst/video/video.h>
 
 #include "consent-gate-event.h"
@@ -323,11 +324,22 @@ GST_START_TEST (test_never_opens_without_source)
   gst_harness_teardown (h);
   gst_object_unref (gate);
 
-  /* with server= but no client: closed, reason no-source */
-  gate = gst_element_factory_make ("consentgate", NULL);
-  g_object_set (gate, "server", "ws://127.0.0.1:1/v1/ws", NULL);
+  /* with server= and a token file but no reachable consentd: the client is
+   * set up, its connection fails, and the gate stays closed ("disconnected") */
   {
-    GstPad *sink = gst_element_request_pad_simple (gate, "sink_%u");
+    g_autoptr (GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp ("consentgate-test-XXXXXX", &error);
+    g_autofree char *token_file = NULL;
+    GstPad *sink;
+
+    g_assert_no_error (error);
+    token_file = g_build_filename (dir, "recorder.token", NULL);
+    fail_unless (g_file_set_contents (token_file, "ct1.not-a-real-token", -1, &error));
+    gate = gst_element_factory_make ("consentgate", NULL);
+    /* port 1 on loopback: nothing listens there, so connecting fails */
+    g_object_set (gate, "server", "ws://127.0.0.1:1/v1/ws", "meeting", "m1", "token-file",
+                  token_file, NULL);
+    sink = gst_element_request_pad_simple (gate, "sink_%u");
     h = gst_harness_new_with_element (gate, "sink_0", "src_0");
     gst_harness_set_src_caps_str (h, VIDEO_CAPS);
     for (int i = 0; i < 10; i++)
@@ -336,9 +348,36 @@ GST_START_TEST (test_never_opens_without_source)
     g_object_get (gate, "is-open", &open, NULL);
     fail_if (open);
     gst_object_unref (sink);
+    gst_harness_teardown (h);
+    gst_object_unref (gate);
+    fail_unless_equals_int (g_unlink (token_file), 0);
+    fail_unless_equals_int (g_rmdir (dir), 0);
   }
-  gst_harness_teardown (h);
-  gst_object_unref (gate);
+
+  /* with server= but no token file: READY→PAUSED fails, and the element
+   * error says what is missing */
+  {
+    GstBus *bus = gst_bus_new ();
+    GstMessage *msg;
+    g_autoptr (GError) error = NULL;
+    g_autofree char *debug = NULL;
+
+    gate = gst_element_factory_make ("consentgate", NULL);
+    g_object_set (gate, "server", "ws://127.0.0.1:1/v1/ws", "meeting", "m1", NULL);
+    gst_element_set_bus (gate, bus);
+    fail_unless_equals_int (gst_element_set_state (gate, GST_STATE_PAUSED),
+                            GST_STATE_CHANGE_FAILURE);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL);
+    gst_message_parse_error (msg, &error, &debug);
+    fail_unless (g_strrstr (error->message, "token-file") != NULL, "error: %s",
+                 error->message);
+    gst_message_unref (msg);
+    gst_element_set_state (gate, GST_STATE_NULL);
+    gst_element_set_bus (gate, NULL);
+    gst_object_unref (bus);
+    gst_object_unref (gate);
+  }
 }
 GST_END_TEST;
 
