@@ -376,8 +376,14 @@ static gboolean
 span_i64 (LedgerSpan s, gint64 *out)
 {
   guint64 v;
-  gboolean neg = s.len > 1 && s.p[0] == '-';
-  LedgerSpan digits = {s.p + neg, s.len - neg};
+  gboolean neg;
+  LedgerSpan digits;
+
+  /* An absent field is an empty span with a NULL pointer: no arithmetic on it. */
+  if (s.len == 0 || s.p == NULL)
+    return FALSE;
+  neg = s.len > 1 && s.p[0] == '-';
+  digits = (LedgerSpan){s.p + neg, s.len - neg};
   if (!span_u64 (digits, &v) || v > (guint64) G_MAXINT64)
     return FALSE;
   *out = neg ? -(gint64) v : (gint64) v;
