@@ -142,10 +142,10 @@ typedef struct {
    * the gate's generation still equals fast_gen, a buffer starting at or
    * after fast_lo gets the verdict fast_verdict without the lock. */
   guint fast_gen;
-  gint fast_verdict;       /* FAST_NONE, FAST_PASS or FAST_DROP */
-  GstClockTime fast_lo;    /* first running time the verdict holds for */
+  gint fast_verdict;           /* FAST_NONE, FAST_PASS or FAST_DROP */
+  GstClockTime fast_lo;        /* first running time the verdict holds for */
   GstClockTimeDiff fast_shift; /* FAST_PASS: the open interval's shift */
-  gint fast_busy; /* atomic: a lock-free pass is publishing out_end */
+  gint fast_busy;              /* atomic: a lock-free pass is publishing out_end */
 } GateStream;
 
 struct _GstConsentGate {
@@ -174,8 +174,8 @@ struct _GstConsentGate {
   ConsentSource *source;
   gulong source_handler;
 
-  gint live;    /* atomic: any input live */
-  gint is_open; /* atomic */
+  gint live;      /* atomic: any input live */
+  gint is_open;   /* atomic */
   guint fast_gen; /* atomic: bumped (under lock) whenever a cached verdict may change */
 };
 

@@ -37,6 +37,8 @@ typedef struct {
   guint n_sessions;            /* websocket sessions */
   GHashTable *sessions_per_ip; /* ip → count */
   guint sources[4];            /* signals, tick, watchdog: removed first at shutdown */
+  gboolean marker_created;     /* <state>/consentd.unclean is ours to remove (main.c) */
+  gboolean was_unclean;        /* the marker was there: the last run stopped uncleanly */
 } ConsentdDaemon;
 
 G_END_DECLS

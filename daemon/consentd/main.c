@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* main.c: consentd's command line, start-up order and clean shutdown. */
+#include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "consent-config.h"
@@ -115,6 +119,66 @@ on_ledger_failed (ConsentLedger *ledger, const GError *error, gpointer user_data
   sd_notify (0, "STATUS=ledger failed; consent is not admitted");
 }
 
+/* The unclean-stop marker. It exists while consentd runs and is removed only
+ * after a clean stop whose ledger never failed, so finding it at start means
+ * the previous run crashed, was killed or lost its ledger: a withdrawal may
+ * then be missing from the ledger and earlier answers must not reopen a gate
+ * (fail closed, DESIGN promises 1 and 4). */
+#define UNCLEAN_MARKER "consentd.unclean"
+
+static gboolean
+fsync_dir (const char *dir, GError **error)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int saved;
+
+  if (fd >= 0 && fsync (fd) == 0) {
+    close (fd);
+    return TRUE;
+  }
+  saved = errno;
+  if (fd >= 0)
+    close (fd);
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+               "cannot sync the state directory %s: %s", dir, g_strerror (saved));
+  return FALSE;
+}
+
+/* Creates the marker; *was_unclean says whether it was there already. */
+static gboolean
+unclean_marker_create (const char *dir, gboolean *was_unclean, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, UNCLEAN_MARKER, NULL);
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+  *was_unclean = fd < 0 && errno == EEXIST;
+  if (fd < 0 && !*was_unclean) {
+    int saved = errno;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                 "cannot create %s: %s; check the state directory's owner and free space",
+                 path, g_strerror (saved));
+    return FALSE;
+  }
+  if (fd >= 0)
+    close (fd);
+  return fsync_dir (dir, error);
+}
+
+static void
+unclean_marker_remove (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, UNCLEAN_MARKER, NULL);
+  g_autoptr (GError) error = NULL;
+
+  if (g_unlink (path) != 0) {
+    g_warning ("cannot remove %s: %s; the next start will ask for consent again", path,
+               g_strerror (errno));
+    return;
+  }
+  if (!fsync_dir (dir, &error))
+    g_warning ("%s", error->message);
+}
+
 static gboolean
 load_config (ConsentdConfig *config, const Options *o, GError **error)
 {
@@ -141,6 +205,11 @@ open_state (ConsentdDaemon *d, GError **error)
   if (!(d->ledger = consent_ledger_open (d->state->dir, NULL, error)))
     return FALSE;
   g_signal_connect (d->ledger, "failed", G_CALLBACK (on_ledger_failed), d);
+  /* Before any connection is served: from here on a stop must be clean. */
+  if (!unclean_marker_create (d->state->dir, &d->was_unclean, error))
+    return FALSE;
+  /* An inherited marker stays until the meetings were asked again. */
+  d->marker_created = !d->was_unclean;
   return TRUE;
 }
 
@@ -163,6 +232,14 @@ start (ConsentdDaemon *d, GError **error)
     return FALSE;
   if (n_meetings)
     g_message ("recovered %u meeting(s) in progress from the ledger", n_meetings);
+  if (d->was_unclean) {
+    guint n = consentd_registry_request_again (d->registry);
+    g_warning ("the previous run did not stop cleanly (crash, kill or ledger failure), "
+               "so a withdrawal may be missing from the ledger: recording consent is "
+               "asked again in %u meeting(s) and no gate opens on earlier answers",
+               n);
+    d->marker_created = TRUE;
+  }
   if (!(d->server = consentd_server_start (d, &port, error)))
     return FALSE;
   g_message ("listening on %s://%s%s%s:%u (state in %s)",
@@ -180,16 +257,22 @@ static void
 shutdown_daemon (ConsentdDaemon *d)
 {
   g_autoptr (GError) error = NULL;
+  gboolean closed = TRUE;
 
   for (guint i = 0; i < G_N_ELEMENTS (d->sources); i++)
     g_clear_handle_id (&d->sources[i], g_source_remove);
   g_clear_pointer (&d->server, consentd_server_stop);
   g_clear_pointer (&d->registry, consentd_registry_free);
-  if (d->ledger && !consent_ledger_close (d->ledger, &error))
+  if (d->ledger && !consent_ledger_close (d->ledger, &error)) {
     g_warning ("closing the ledger: %s", error->message);
+    closed = FALSE;
+  }
   /* Completions queued by the close run before the ledger goes away. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
+  /* A failed ledger may lack a withdrawal: keep the marker (fail closed). */
+  if (d->marker_created && closed && !d->ledger_failed)
+    unclean_marker_remove (d->state->dir);
   g_clear_object (&d->ledger);
   g_clear_pointer (&d->web, consentd_web_free);
   g_clear_pointer (&d->policy, consent_policy_unref);

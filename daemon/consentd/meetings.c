@@ -519,6 +519,29 @@ consentd_registry_recover (ConsentdRegistry *reg, ConsentLedger *ledger,
   return TRUE;
 }
 
+guint
+consentd_registry_request_again (ConsentdRegistry *reg)
+{
+  GHashTableIter it;
+  gpointer v;
+  guint n = 0;
+
+  g_hash_table_iter_init (&it, reg->meetings);
+  while (g_hash_table_iter_next (&it, NULL, &v)) {
+    ConsentMeeting *m = ((MeetingEntry *)v)->meeting;
+    g_autoptr (GError) err = NULL;
+
+    if (!consent_meeting_is_recording_requested (m))
+      continue;
+    if (consent_meeting_request_recording (m, "system", &err))
+      n++;
+    else
+      g_warning ("cannot ask meeting %s for consent again: %s",
+                 consent_meeting_get_id (m), err->message);
+  }
+  return n;
+}
+
 void
 consentd_registry_tick (ConsentdRegistry *reg)
 {

@@ -53,6 +53,15 @@ void consentd_registry_detach (ConsentdRegistry *reg, const char *meeting,
 gboolean consentd_registry_recover (ConsentdRegistry *reg, ConsentLedger *ledger,
                                     guint *n_meetings, GError **error);
 
+/**
+ * consentd_registry_request_again:
+ * After an unclean stop (see main.c), every recovered meeting with an active
+ * recording request gets a fresh one from "system": everyone present is
+ * asked again, so no gate opens on answers given before the stop.
+ * Returns: how many meetings were asked again.
+ */
+guint consentd_registry_request_again (ConsentdRegistry *reg);
+
 /** consentd_registry_fail_all: the ledger failed; every gate closes for good. */
 void consentd_registry_fail_all (ConsentdRegistry *reg);
 

@@ -6,8 +6,9 @@ The state directory's `ledger/` is a small tmpfs (the test needs root to
 mount it). With the gate open, the tmpfs is filled; once a record cannot be
 written the ledger fails closed: the recorder's gate closes (reason
 `ledger-failed`), /healthz says so, and a participant's answer gets an
-`error` and no receipt. When space returns, a restart admits consent
-again, and the ledger verifies.
+`error` and no receipt. When space returns, a restart keeps the gate
+closed (the failed run left the unclean-stop marker, so everyone is asked
+again) until participants accept anew, and the ledger verifies.
 """
 
 import asyncio
@@ -141,27 +142,31 @@ class DiskFull(unittest.TestCase):
         rec = await u.Client.connect(d, d.token(MEETING, "rec", "recorder"))
         g = await rec.expect("gate")
         st = d.state(MEETING)
-        everyone = all(p["answer"] == "accepted" for p in st["participants"] if p["present"])
+        answers = {p["id"]: p["answer"] for p in st["participants"]}
+        print("after restart: gate %s, answers %s" % (g["state"], answers))
         # The withdrawal the full disk could not record is unknown after the
-        # restart; what counts is that the gate follows the durable records.
-        print("after restart: gate %s, answers %s" % (
-            g["state"], {p["id"]: p["answer"] for p in st["participants"]}))
-        self.assertEqual(g["state"] == "open", everyone)
-        # A fresh request: consent is admitted and made durable again.
-        d.request_recording(MEETING, "stop")
-        d.request_recording(MEETING)
-        req = u.request_of(d.state(MEETING))
+        # restart, so the ledger's earlier accepts must not reopen the gate:
+        # the run that failed left consentd.unclean behind, and consentd asks
+        # everyone again (fail closed).
+        self.assertEqual(g["state"], "closed", g)
+        self.assertFalse(any(a == "accepted" for a in answers.values()), answers)
+        self.assertIn("did not stop cleanly", d.log())
+        # Consent is admitted and made durable again, and only fresh accepts
+        # open the gate.
+        req = u.request_of(st)
         receipts = []
         for p in ("alice", "bob"):
             c = await u.Client.connect(d, d.token(MEETING, p))
             await c.expect("welcome")
             await u.consent(c, req)
             receipts.append((await c.expect("recorded", event="accept"))["record"])
+            if p == "alice":
+                self.assertFalse(any(m.get("type") == "gate" and m.get("state") == "open"
+                                     for m in rec.seen), rec.seen)
             await c.close()
         g = await rec.expect("gate", state="open")
         self.assertTrue(set(receipts) <= set(g["authorized-by"]), (receipts, g))
         await rec.close()
-
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

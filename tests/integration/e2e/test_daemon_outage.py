@@ -11,8 +11,9 @@ pipeline whose consentgate follows consentd (lease 1.5 s). Then:
      fresh `gate` open that follows the client's new hello.
   2. consentd is killed (SIGKILL): the gate closes at once ("disconnected").
      While it is down the gate stays closed. consentd restarts on the same
-     port and state: the gate reopens only after the new daemon's open
-     decision, in a new file.
+     port and state: a kill is an unclean stop, so the recovered meeting
+     asks alice again and the gate reopens only after her fresh accept, in
+     a new file.
 
 Every file still gets its ledger `segment` record (reports made while the
 daemon was down are delivered after the reconnect), and the ledger
@@ -141,14 +142,18 @@ class DaemonOutage(unittest.TestCase):
         self.timeline.say("test", "consentd restarted on the same port and state")
         state = restarted_d.state(MEETING)
         self.timeline.say("test", "recovered meeting: gate %s (%s)" % (state["gate"], state["reason"]))
-        if state["gate"] != "open":
-            # The recovered meeting needs a fresh answer: give it.
-            if not state["recording"]:
-                restarted_d.request_recording(MEETING)
-            alice = await self.accept(restarted_d)
+        # An unclean stop: answers from before the kill do not count, the
+        # recovered request asks alice again.
+        self.assertEqual(state["gate"], "closed", state)
+        self.assertTrue(state["recording"], state)
+        self.assertIn("did not stop cleanly", restarted_d.log())
+        self.assertEqual(len([e for e in rec.gate_events if e["state"] == "open"]), 2)
+        self.assertEqual(rec.state(), "closed")
+        before_accept = time.monotonic()
+        alice = await self.accept(restarted_d)
         third_open = await rec.wait_gate("open")
-        self.assertGreater(third_open["mono"], restarted[0],
-                           "the gate reopened only after the new daemon's decision")
+        self.assertGreater(third_open["mono"], before_accept,
+                           "the gate reopened only after alice's fresh accept")
         await asyncio.sleep(RECORD_S)
         self.assertEqual(await rec.stop(), 0)
 
