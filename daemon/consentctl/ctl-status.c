@@ -47,17 +47,18 @@ parse_options (int argc, char **argv, StatusOptions *options)
     {NULL},
   };
 
-  if (!ctl_parse (&argc, &argv, "MEETING - show a meeting's live state",
+  if (!ctl_parse (&argc, &argv, "[MEETING] - show live meeting state",
                   "Asks consentd (admin API, token from STATE/admin.token) for the gate, the\n"
-                  "recording request and each participant's answer and since when.",
+                  "recording request and each participant's answer and since when; without\n"
+                  "MEETING, lists the meetings consentd knows.",
                   entries, &options->common))
     return FALSE;
-  if (argc != 2) {
-    /* consentd's admin API has no list of meetings: the conference server knows them. */
-    ctl_printerr (argc < 2 ? "status needs a MEETING (consentd's admin API does not list meetings)"
-                           : "status takes one MEETING");
+  if (argc > 2) {
+    ctl_printerr ("status takes at most one MEETING");
     return FALSE;
   }
+  if (argc < 2)
+    return TRUE; /* list every meeting */
   if (!consent_id_is_valid (argv[1])) {
     ctl_printerr ("invalid meeting id (1..64 characters of [A-Za-z0-9._-])");
     return FALSE;
@@ -221,6 +222,44 @@ print_participants (json_object *state)
   }
 }
 
+/* One line per meeting from GET /v1/meetings. */
+static void
+print_meeting_list (json_object *list)
+{
+  json_object *meetings = NULL;
+  size_t n;
+
+  if (!json_object_object_get_ex (list, "meetings", &meetings) ||
+      !json_object_is_type (meetings, json_type_array))
+    return;
+  n = json_object_array_length (meetings);
+  printf ("%-24s %-7s %-9s %s\n", "MEETING", "GATE", "RECORDING", "PRESENT");
+  for (size_t i = 0; i < n; i++) {
+    json_object *m = json_object_array_get_idx (meetings, i);
+    json_object *v;
+    g_autofree char *id = NULL;
+    const char *gate = "-";
+    gboolean recording = FALSE;
+    int present = 0;
+
+    if (!json_object_is_type (m, json_type_object))
+      continue;
+    id = terminal_safe (json_object_object_get_ex (m, "meeting", &v) &&
+                                json_object_is_type (v, json_type_string)
+                            ? json_object_get_string (v)
+                            : "?",
+                        64);
+    if (json_object_object_get_ex (m, "gate", &v) && json_object_is_type (v, json_type_string))
+      gate = json_object_get_string (v);
+    if (json_object_object_get_ex (m, "recording", &v) && json_object_is_type (v, json_type_boolean))
+      recording = json_object_get_boolean (v);
+    if (json_object_object_get_ex (m, "participants", &v) && json_object_is_type (v, json_type_int))
+      present = json_object_get_int (v);
+    printf ("%-24s %-7s %-9s %d\n", id, g_strcmp0 (gate, "open") == 0 ? "open" : "closed",
+            recording ? "yes" : "no", present);
+  }
+}
+
 int
 ctl_status_main (int argc, char **argv)
 {
@@ -233,7 +272,8 @@ ctl_status_main (int argc, char **argv)
   if (!parse_options (argc, argv, &options))
     return CTL_EXIT_USAGE;
   target = (CtlAdminTarget){options.server, options.common.state_dir, options.ca_file};
-  path = g_strconcat ("/v1/meetings/", options.meeting, NULL);
+  path = options.meeting != NULL ? g_strconcat ("/v1/meetings/", options.meeting, NULL)
+                                 : g_strdup ("/v1/meetings");
   if (!ctl_admin_request (&target, "GET", path, NULL, &state, &error))
     return ctl_fail (error);
   if (state == NULL || !json_object_is_type (state, json_type_object)) {
@@ -243,6 +283,8 @@ ctl_status_main (int argc, char **argv)
   if (options.json) {
     printf ("%s\n", json_object_to_json_string_ext (state, JSON_C_TO_STRING_PLAIN |
                                                                JSON_C_TO_STRING_NOSLASHESCAPE));
+  } else if (options.meeting == NULL) {
+    print_meeting_list (state);
   } else {
     print_header (state);
     print_participants (state);

@@ -60,12 +60,21 @@ def test_status(tmp):
         check(all(p["since"] for p in state["participants"]), "since")
         out, _ = ctl("status", "m1", "--server", server(d), "--state-dir", d.state_dir)
         check("Recording: requested" in out and "pending" in out, "after request: %r" % out)
+        d.meeting("m2", title="Other")
+        out, _ = ctl("status", "--server", server(d), "--state-dir", d.state_dir)
+        rows = [line.split() for line in out.splitlines()[1:]]
+        check(rows == [["m1", "closed", "yes", "2"], ["m2", "closed", "no", "0"]],
+              "meeting list: %r" % out)
+        out, _ = ctl("status", "--json", "--server", server(d), "--state-dir", d.state_dir)
+        check([m["meeting"] for m in json.loads(out)["meetings"]] == ["m1", "m2"],
+              "meeting list json: %r" % out)
 
 
 def test_status_errors(tmp):
     with Daemon(state_dir=os.path.join(tmp, "state")) as d:
-        _, err = ctl("status", "--server", server(d), "--state-dir", d.state_dir, expect=2)
-        check("MEETING" in err, "no meeting: %r" % err)
+        _, err = ctl("status", "a", "b", "--server", server(d), "--state-dir", d.state_dir,
+                     expect=2)
+        check("MEETING" in err, "two meetings: %r" % err)
         _, err = ctl("status", "nope", "--server", server(d), "--state-dir", d.state_dir,
                      expect=2)
         check("404" in err and "unknown-meeting" in err, "unknown meeting: %r" % err)
