@@ -160,7 +160,8 @@ struct _GstConsentGate {
   char *server, *meeting_id, *token_file, *ca_file, *participant;
   ConsentMeeting *meeting;
   ConsentSource *source_object;
-  GstConsentGateTimeline timeline;
+  /* atomic (read on the streaming threads; set only in NULL/READY) */
+  gint timeline; /* GstConsentGateTimeline */
 
   /* lock: */
   GPtrArray *streams; /* GateStream* */
@@ -219,6 +220,13 @@ gst_consent_gate_timeline_get_type (void)
   if (g_once_init_enter (&type))
     g_once_init_leave (&type, g_enum_register_static ("GstConsentGateTimeline", values));
   return type;
+}
+
+/* Read on every dropped buffer: an atomic, never the object lock. */
+static inline gboolean
+gate_is_continuous (GstConsentGate *self)
+{
+  return g_atomic_int_get (&self->timeline) == GST_CONSENT_GATE_TIMELINE_CONTINUOUS;
 }
 
 /* ---------------------------------------------------------------- intervals */
@@ -377,9 +385,7 @@ gate_open_at (GstConsentGate *self, GstClockTime rt, GstClockTime lead, GstMessa
   GateInterval *iv = g_new0 (GateInterval, 1);
   gboolean continuous;
 
-  GST_OBJECT_LOCK (self);
-  continuous = self->timeline == GST_CONSENT_GATE_TIMELINE_CONTINUOUS;
-  GST_OBJECT_UNLOCK (self);
+  continuous = gate_is_continuous (self);
 
   iv->id = ++self->next_interval_id;
   iv->start = rt;
@@ -831,9 +837,7 @@ stream_make_gap (GstConsentGate *self, GateStream *s, const BufferTimes *bt,
   gboolean continuous;
   guint64 pos;
 
-  GST_OBJECT_LOCK (self);
-  continuous = self->timeline == GST_CONSENT_GATE_TIMELINE_CONTINUOUS;
-  GST_OBJECT_UNLOCK (self);
+  continuous = gate_is_continuous (self);
 
   if (!continuous) {
     pos = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : s->segment.position;
@@ -1025,9 +1029,7 @@ stream_cache_verdict (GstConsentGate *self, GateStream *s, const GateActions *a,
     s->fast_shift = last->shift;
   } else if (a->verdict == VERDICT_DROP && !s->cur && s->gap_sent &&
              !gate_is_open_ended (self) && g_atomic_int_get (&self->live)) {
-    GST_OBJECT_LOCK (self);
-    continuous = self->timeline == GST_CONSENT_GATE_TIMELINE_CONTINUOUS;
-    GST_OBJECT_UNLOCK (self);
+    continuous = gate_is_continuous (self);
     if (!continuous)
       return; /* wallclock: every dropped buffer becomes a GAP event */
     s->fast_verdict = FAST_DROP;
@@ -1548,7 +1550,7 @@ gst_consent_gate_set_property (GObject *object, guint prop_id, const GValue *val
     self->source_object = g_value_dup_object (value);
     break;
   case PROP_TIMELINE:
-    self->timeline = g_value_get_enum (value);
+    g_atomic_int_set (&self->timeline, g_value_get_enum (value));
     gate_invalidate_fast (self); /* cached drops depend on it */
     break;
   default:
@@ -1592,7 +1594,7 @@ gst_consent_gate_get_property (GObject *object, guint prop_id, GValue *value,
     g_value_set_object (value, self->source_object);
     break;
   case PROP_TIMELINE:
-    g_value_set_enum (value, self->timeline);
+    g_value_set_enum (value, g_atomic_int_get (&self->timeline));
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1719,5 +1721,5 @@ gst_consent_gate_init (GstConsentGate *self)
   g_cond_init (&self->cond);
   g_queue_init (&self->intervals);
   self->streams = g_ptr_array_new ();
-  self->timeline = GST_CONSENT_GATE_TIMELINE_CONTINUOUS;
+  g_atomic_int_set (&self->timeline, GST_CONSENT_GATE_TIMELINE_CONTINUOUS);
 }
